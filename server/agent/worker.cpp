@@ -1,0 +1,59 @@
+#include "agent/worker.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+#include <vector>
+
+#include "agent/connection.hpp"
+
+namespace spoa::agent {
+
+Worker::Worker(unsigned index, EngineSettings settings,
+               std::shared_ptr<const host::Generation> generation)
+    : index_(index),
+      settings_(settings),
+      pool_(*this),
+      dispatcher_(pool_),
+      generation_(std::move(generation)) {}
+
+Worker::~Worker() {
+  // Connections still held (a stopped io_context drops their handlers) abandon their
+  // pending requests here, while the pool is alive.
+  for (const auto& connection : connections_)
+    connection->close_now();
+  connections_.clear();
+}
+
+void Worker::post_completion(host::Request* request, uint16_t generation) {
+  boost::asio::post(io_, [request, generation] { host::deliver_completion(request, generation); });
+}
+
+void Worker::attach(const std::shared_ptr<Connection>& connection) {
+  connections_.insert(connection);
+}
+
+void Worker::detach(Connection* connection) {
+  // Keep the object alive until the end of this call: the caller may be the connection.
+  const auto it = std::find_if(connections_.begin(), connections_.end(),
+                               [connection](const auto& c) { return c.get() == connection; });
+  if (it == connections_.end()) return;
+  const auto keep = *it;
+  connections_.erase(it);
+  if (on_connection_closed_) on_connection_closed_();
+}
+
+void Worker::shutdown_connections() {
+  // Copy: a connection may close (and detach) synchronously.
+  const std::vector<std::shared_ptr<Connection>> all(connections_.begin(), connections_.end());
+  for (const auto& connection : all)
+    connection->shutdown_gracefully();
+}
+
+void Worker::close_connections() {
+  const std::vector<std::shared_ptr<Connection>> all(connections_.begin(), connections_.end());
+  for (const auto& connection : all)
+    connection->close_now();
+}
+
+}  // namespace spoa::agent

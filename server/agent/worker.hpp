@@ -1,0 +1,68 @@
+#pragma once
+// One I/O thread: its io_context, the connections it owns, its request pool and its view of
+// the current plugin generation. Everything here is touched only on the worker's own
+// thread, except post_completion() and the io_context's thread-safe post.
+#include <boost/asio/io_context.hpp>
+
+#include <functional>
+#include <memory>
+#include <unordered_set>
+
+#include "agent/engine_settings.hpp"
+#include "host/dispatcher.hpp"
+#include "host/generation.hpp"
+#include "host/request.hpp"
+
+namespace spoa::agent {
+
+class Connection;
+
+class Worker final : public host::CompletionQueue {
+ public:
+  Worker(unsigned index, EngineSettings settings,
+         std::shared_ptr<const host::Generation> generation);
+  ~Worker() override;
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  unsigned index() const { return index_; }
+  boost::asio::io_context& io() { return io_; }
+  const EngineSettings& settings() const { return settings_; }
+  host::RequestPool& pool() { return pool_; }
+  host::Dispatcher& dispatcher() { return dispatcher_; }
+
+  // The generation new NOTIFYs dispatch into. Swapped on reload by posting to this worker.
+  const std::shared_ptr<const host::Generation>& generation() const { return generation_; }
+  void set_generation(std::shared_ptr<const host::Generation> generation) {
+    generation_ = std::move(generation);
+  }
+
+  // complete() from any thread lands here; delivery runs on this worker's thread.
+  void post_completion(host::Request* request, uint16_t generation) override;
+
+  // Connection bookkeeping, worker thread only.
+  void attach(const std::shared_ptr<Connection>& connection);
+  void detach(Connection* connection);
+  size_t connection_count() const { return connections_.size(); }
+  // Called after a connection closed (worker thread), e.g. to release a max_connections slot.
+  void set_on_connection_closed(std::function<void()> callback) {
+    on_connection_closed_ = std::move(callback);
+  }
+
+  // Graceful: every connection finishes its in-flight NOTIFYs, sends DISCONNECT 0, closes.
+  void shutdown_connections();
+  // Hard: closes every connection now.
+  void close_connections();
+
+ private:
+  unsigned index_;
+  EngineSettings settings_;
+  boost::asio::io_context io_{1};  // one thread runs it: no locking inside Asio
+  host::RequestPool pool_;
+  host::Dispatcher dispatcher_;
+  std::shared_ptr<const host::Generation> generation_;
+  std::unordered_set<std::shared_ptr<Connection>> connections_;
+  std::function<void()> on_connection_closed_;
+};
+
+}  // namespace spoa::agent

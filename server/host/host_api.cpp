@@ -1,0 +1,135 @@
+// The spoa_host_api table: the only door from plugin code into the host.
+#include <algorithm>
+#include <string_view>
+
+#include "host/plugin_instance.hpp"
+#include "host/request.hpp"
+#include "host/value_conversion.hpp"
+#include "log/log.hpp"
+#include "spop/ack.hpp"
+
+namespace spoa::host {
+
+namespace {
+
+// HAProxy drops variables whose full name (scope.prefix.name) is over 63 bytes or has
+// characters outside [A-Za-z0-9_.] without telling anyone (spop.md §9, §10.9); refusing
+// them here gives the plugin author an error code instead of a silent no-op.
+bool valid_variable_name(std::string_view name) {
+  if (name.empty() || name.size() > 63) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.';
+  });
+}
+
+log::Level to_level(spoa_log_level level) {
+  switch (level) {
+    case SPOA_LOG_TRACE:
+      return log::Level::trace;
+    case SPOA_LOG_DEBUG:
+      return log::Level::debug;
+    case SPOA_LOG_INFO:
+      return log::Level::info;
+    case SPOA_LOG_WARN:
+      return log::Level::warn;
+    case SPOA_LOG_ERROR:
+      return log::Level::error;
+  }
+  return log::Level::error;
+}
+
+void api_log(spoa_instance* instance, spoa_log_level level, spoa_str text) {
+  if (instance == nullptr || (text.ptr == nullptr && text.len != 0)) return;
+  log::write(to_level(level), "plugin {}: {}", PluginInstance::from_handle(instance)->name(),
+             std::string_view(text.ptr, text.len));
+}
+
+spoa_status api_register_message(spoa_instance* instance, spoa_str name,
+                                 spoa_message_handler handler, void* user) {
+  if (instance == nullptr) return SPOA_ERR_INVALID_ARGUMENT;
+  return PluginInstance::from_handle(instance)->register_message(name, handler, user);
+}
+
+// Resolves a handle and checks it may still take actions.
+Request* live_request(spoa_request* handle) {
+  if (handle == nullptr) return nullptr;
+  uint16_t generation = 0;
+  Request* request = Request::from_handle(handle, generation);
+  return request->accepts_actions(generation) ? request : nullptr;
+}
+
+spoa_status append_action(Request& request, size_t size, auto&& encode) {
+  const size_t used = request.actions.size();
+  if (used + size > request.action_limit) {
+    if (request.instance != nullptr) {
+      request.instance->counters().actions_dropped.fetch_add(1, std::memory_order_relaxed);
+    }
+    return SPOA_ERR_TOO_BIG;
+  }
+  request.actions.resize(used + size);
+  const size_t written = encode(std::span<uint8_t>(request.actions.data() + used, size));
+  request.actions.resize(used + written);
+  return written == size ? SPOA_OK : SPOA_ERR_TOO_BIG;
+}
+
+spoa_status api_set_var(spoa_request* handle, spoa_scope scope, spoa_str name,
+                        const spoa_value* value) {
+  Request* request = live_request(handle);
+  if (request == nullptr) return SPOA_ERR_NOT_ALLOWED;
+  if (value == nullptr || scope < SPOA_SCOPE_PROC || scope > SPOA_SCOPE_RES ||
+      (name.ptr == nullptr && name.len != 0)) {
+    return SPOA_ERR_INVALID_ARGUMENT;
+  }
+  const std::string_view var_name(name.ptr, name.len);
+  if (!valid_variable_name(var_name)) return SPOA_ERR_BAD_NAME;
+  const auto converted = from_abi(*value);
+  if (!converted) return SPOA_ERR_INVALID_ARGUMENT;
+  const auto spop_scope = static_cast<spop::Scope>(scope);
+  return append_action(*request, spop::set_var_size(var_name, *converted),
+                       [&](std::span<uint8_t> out) {
+                         return spop::encode_set_var(out, spop_scope, var_name, *converted);
+                       });
+}
+
+spoa_status api_unset_var(spoa_request* handle, spoa_scope scope, spoa_str name) {
+  Request* request = live_request(handle);
+  if (request == nullptr) return SPOA_ERR_NOT_ALLOWED;
+  if (scope < SPOA_SCOPE_PROC || scope > SPOA_SCOPE_RES || (name.ptr == nullptr && name.len != 0)) {
+    return SPOA_ERR_INVALID_ARGUMENT;
+  }
+  const std::string_view var_name(name.ptr, name.len);
+  if (!valid_variable_name(var_name)) return SPOA_ERR_BAD_NAME;
+  const auto spop_scope = static_cast<spop::Scope>(scope);
+  return append_action(*request, spop::unset_var_size(var_name), [&](std::span<uint8_t> out) {
+    return spop::encode_unset_var(out, spop_scope, var_name);
+  });
+}
+
+spoa_status api_complete(spoa_request* handle, spoa_result result) {
+  if (handle == nullptr) return SPOA_ERR_INVALID_ARGUMENT;
+  uint16_t generation = 0;
+  Request* request = Request::from_handle(handle, generation);
+  const spoa_result normalised = result == SPOA_DONE ? SPOA_DONE : SPOA_FAILED;
+  if (!request->try_complete(generation, normalised)) {
+    log::warn(
+        "a plugin called complete() on a request that is already complete or stale; "
+        "ignored (complete() must be called exactly once per PENDING)");
+    return SPOA_ERR_NOT_ALLOWED;
+  }
+  request->home().post_completion(request, generation);
+  return SPOA_OK;
+}
+
+constexpr spoa_host_api table = {
+    sizeof(spoa_host_api), SPOA_ABI_MAJOR, SPOA_ABI_MINOR, api_log,
+    api_register_message,  api_set_var,    api_unset_var,  api_complete,
+};
+
+}  // namespace
+
+const spoa_host_api& host_api() {
+  return table;
+}
+
+}  // namespace spoa::host

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian 12 machine: installs missing packages, then
+# builds and runs CTest in the release, ASan+UBSan and TSan builds, and fuzzes the codec.
+# SPOA_FUZZ_SECONDS (default 60) sets the fuzzing time.
+set -euo pipefail
+cd "$(dirname "$0")"
+source scripts/bootstrap.sh
+spoa_install_packages "${spoa_build_packages[@]}" "${spoa_test_packages[@]}"
+
+werror=(-DSPOA_WERROR=ON)
+status=0
+run_preset() {
+  local preset=$1
+  echo "=== $preset: configure and build ==="
+  cmake --preset "$preset" "${werror[@]}" >/dev/null
+  cmake --build --preset "$preset"
+  echo "=== $preset: tests ==="
+  ctest --preset "$preset" -j2 || status=1
+}
+
+run_preset release
+run_preset asan
+run_preset tsan
+
+echo "=== fuzz: codec decoders for ${SPOA_FUZZ_SECONDS:-60}s ==="
+cmake --preset fuzz "${werror[@]}" >/dev/null
+cmake --build --preset fuzz
+scripts/fuzz.sh build/fuzz "${SPOA_FUZZ_SECONDS:-60}" || status=1
+
+if ((status == 0)); then echo "test.sh: all stages passed"; else echo "test.sh: FAILED"; fi
+exit "$status"

@@ -1,9 +1,20 @@
 #include "host/plugin_library.hpp"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstddef>
+#include <cstring>
+#include <map>
+#include <mutex>
+
+#include "log/log.hpp"
 
 namespace spoa::host {
 
@@ -16,11 +27,81 @@ std::string dl_error() {
   const char* text = dlerror();
   return text != nullptr ? text : "unknown dlopen error";
 }
+
+// Every library loaded and still referenced by some generation, by path.
+std::mutex loaded_mutex;
+std::map<std::string, std::weak_ptr<PluginLibrary>>& loaded() {
+  static std::map<std::string, std::weak_ptr<PluginLibrary>> libraries;
+  return libraries;
+}
+
+// A sealed in-memory copy of `path`: dlopen through /proc/self/fd sees a new inode, so the
+// loader cannot confuse it with the image already mapped from `path`.
+int copy_to_memfd(const std::string& path, std::string& error) {
+  const int source = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (source < 0) {
+    error = fmt::format("{}: cannot open: {}", path, std::strerror(errno));
+    return -1;
+  }
+  const int copy = memfd_create("spoa-plugin", MFD_CLOEXEC);
+  if (copy < 0) {
+    error = fmt::format("{}: memfd_create: {}", path, std::strerror(errno));
+    ::close(source);
+    return -1;
+  }
+  for (;;) {
+    const ssize_t n = sendfile(copy, source, nullptr, 1 << 20);
+    if (n == 0) break;
+    if (n < 0) {
+      error = fmt::format("{}: cannot copy for loading: {}", path, std::strerror(errno));
+      ::close(source);
+      ::close(copy);
+      return -1;
+    }
+  }
+  ::close(source);
+  return copy;
+}
 }  // namespace
 
 std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::string& path, std::string& error) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    error = fmt::format("{}: cannot load plugin: {}", path, std::strerror(errno));
+    return nullptr;
+  }
+  const FileIdentity identity{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
+                              static_cast<uint64_t>(st.st_size),
+                              st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec};
+  std::lock_guard lock(loaded_mutex);
+  auto& slot = loaded()[path];
+  if (auto existing = slot.lock()) {
+    if (existing->identity_ == identity) return existing;
+    std::string copy_error;
+    const int copy = copy_to_memfd(path, copy_error);
+    if (copy < 0) {
+      error = copy_error;
+      return nullptr;
+    }
+    log::info(
+        "{}: file changed on disk since it was loaded; loading the new file beside the "
+        "old one",
+        path);
+    auto library = open(path, fmt::format("/proc/self/fd/{}", copy), identity, error);
+    ::close(copy);  // the mapping keeps the memory alive
+    if (library) slot = library;
+    return library;
+  }
+  auto library = open(path, path, identity, error);
+  if (library) slot = library;
+  return library;
+}
+
+std::shared_ptr<PluginLibrary> PluginLibrary::open(const std::string& path,
+                                                   const std::string& dlopen_path,
+                                                   FileIdentity identity, std::string& error) {
   dlerror();
-  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  void* handle = dlopen(dlopen_path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
     error = fmt::format("{}: cannot load plugin: {}", path, dl_error());
     return nullptr;
@@ -63,7 +144,7 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::string& path, std:
   } else if (descriptor->init == nullptr) {
     error = fmt::format("{}: plugin descriptor has no init function", path);
   } else {
-    return std::shared_ptr<PluginLibrary>(new PluginLibrary(path, handle, descriptor));
+    return std::shared_ptr<PluginLibrary>(new PluginLibrary(path, identity, handle, descriptor));
   }
   close();
   return nullptr;

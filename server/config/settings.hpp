@@ -1,0 +1,89 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "config/diagnostic.hpp"
+#include "config/listen_address.hpp"
+#include "config/log_level.hpp"
+
+namespace spoa::config {
+
+// Bounds on [server] values. The config loader and the command line both check them, and
+// their error messages quote them.
+inline constexpr unsigned max_threads = 1024;
+// SPOP's floor (spop.md: HAProxy disconnects below 256) and a ceiling that keeps the
+// per-connection buffers (a few frames each) bounded: 16 MiB - 1.
+inline constexpr uint32_t smallest_max_frame_size = 256;
+inline constexpr uint32_t largest_max_frame_size = 16777215;
+inline constexpr uint32_t largest_max_connections = 1000000;
+inline constexpr uint32_t largest_max_inflight_per_connection = 65536;
+
+// The SPOP capabilities the server knows how to announce.
+inline constexpr std::string_view known_capabilities[] = {"pipelining", "async", "fragmentation"};
+
+struct ServerSettings {
+  // Never empty after load_config: defaults to 127.0.0.1:12345.
+  std::vector<ListenAddress> listen;
+  // 0 = one I/O thread per CPU.
+  unsigned threads = 0;
+  uint32_t max_frame_size = 16380;
+  std::vector<std::string> capabilities{"pipelining"};
+  uint32_t max_connections = 10000;
+  uint32_t max_inflight_per_connection = 64;
+  // After load_config: the absolute directory in which bare plugin names were looked up
+  // (--plugin-dir, else server.plugin_dir, else the built-in directory).
+  std::string plugin_dir;
+};
+
+struct Timeouts {
+  std::chrono::milliseconds hello{5000};
+  std::chrono::milliseconds idle{600000};
+  std::chrono::milliseconds processing{1000};
+};
+
+struct LogSettings {
+  LogLevel level = LogLevel::info;
+  LogTarget target = LogTarget::automatic;
+};
+
+struct MetricsSettings {
+  // nullopt: no metrics endpoint.
+  std::optional<ListenAddress> listen;
+};
+
+// One [plugins.NAME] table.
+struct PluginSettings {
+  // The NAME of [plugins.NAME]: letters, digits, '_', '-' and '.'.
+  std::string instance;
+  // Absolute, normalised path of the .so; load_config has checked that it exists.
+  std::string path;
+  // Where `path` was written, so that a later dlopen failure points at it.
+  Location path_location;
+  // SPOE message names this instance answers; non-empty, each claimed by no other instance.
+  std::vector<std::string> messages;
+  // [plugins.NAME.config] flattened, in file order: strings as they are; integers, floats
+  // and booleans as TOML writes them (true/false); dates as RFC 3339; nested tables as
+  // dotted keys ("a.b"); arrays of scalars joined with ','.
+  std::vector<std::pair<std::string, std::string>> settings;
+  // The [plugins.NAME] table.
+  Location location;
+};
+
+struct Config {
+  // The config file, as given to load_config.
+  std::string file;
+  ServerSettings server;
+  Timeouts timeouts;
+  LogSettings log;
+  MetricsSettings metrics;
+  // In file order.
+  std::vector<PluginSettings> plugins;
+};
+
+}  // namespace spoa::config

@@ -30,15 +30,14 @@ void Worker::post_completion(host::Request* request, uint16_t generation) {
 }
 
 void Worker::attach(const std::shared_ptr<Connection>& connection) {
-  connections_.insert(connection);
+  connections_.emplace(connection.get(), connection);
 }
 
 void Worker::detach(Connection* connection) {
   // Keep the object alive until the end of this call: the caller may be the connection.
-  const auto it = std::find_if(connections_.begin(), connections_.end(),
-                               [connection](const auto& c) { return c.get() == connection; });
+  const auto it = connections_.find(connection);
   if (it == connections_.end()) return;
-  const auto keep = *it;
+  const auto keep = it->second;
   connections_.erase(it);
   if (on_connection_closed_) on_connection_closed_();
 }

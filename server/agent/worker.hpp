@@ -6,7 +6,7 @@
 
 #include <functional>
 #include <memory>
-#include <unordered_set>
+#include <unordered_map>
 
 #include "agent/engine_settings.hpp"
 #include "host/dispatcher.hpp"
@@ -61,7 +61,8 @@ class Worker final : public host::CompletionQueue {
   host::RequestPool pool_;
   host::Dispatcher dispatcher_;
   std::shared_ptr<const host::Generation> generation_;
-  std::unordered_set<std::shared_ptr<Connection>> connections_;
+  // Keyed by address so a close finds its entry in O(1), whatever the connection count.
+  std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
   std::function<void()> on_connection_closed_;
 };
 

@@ -20,8 +20,8 @@ Worker::Worker(unsigned index, EngineSettings settings,
 Worker::~Worker() {
   // Connections still held (a stopped io_context drops their handlers) abandon their
   // pending requests here, while the pool is alive.
-  for (const auto& connection : connections_)
-    connection->close_now();
+  for (const auto& entry : connections_)
+    entry.second->close_now();
   connections_.clear();
 }
 
@@ -42,16 +42,25 @@ void Worker::detach(Connection* connection) {
   if (on_connection_closed_) on_connection_closed_();
 }
 
+namespace {
+// A copy: a connection may close, and detach itself, during the loop.
+std::vector<std::shared_ptr<Connection>> snapshot(
+    const std::unordered_map<Connection*, std::shared_ptr<Connection>>& connections) {
+  std::vector<std::shared_ptr<Connection>> all;
+  all.reserve(connections.size());
+  for (const auto& entry : connections)
+    all.push_back(entry.second);
+  return all;
+}
+}  // namespace
+
 void Worker::shutdown_connections() {
-  // Copy: a connection may close (and detach) synchronously.
-  const std::vector<std::shared_ptr<Connection>> all(connections_.begin(), connections_.end());
-  for (const auto& connection : all)
+  for (const auto& connection : snapshot(connections_))
     connection->shutdown_gracefully();
 }
 
 void Worker::close_connections() {
-  const std::vector<std::shared_ptr<Connection>> all(connections_.begin(), connections_.end());
-  for (const auto& connection : all)
+  for (const auto& connection : snapshot(connections_))
     connection->close_now();
 }
 

@@ -33,7 +33,7 @@ uint32_t Dispatcher::dispatch(const Generation& generation, const spop::NotifyDe
     request->index = static_cast<uint32_t>(call.slots.size());
     request->action_limit = action_limit;
 
-    const spoa_result result =
+    const int32_t result =
         route->handler(route->user, request->handle(), {message.name.data(), message.name.size()},
                        args_.empty() ? nullptr : args_.data(), args_.size());
     Outcome outcome = Outcome::done;

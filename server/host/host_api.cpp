@@ -23,7 +23,7 @@ bool valid_variable_name(std::string_view name) {
   });
 }
 
-log::Level to_level(spoa_log_level level) {
+log::Level to_level(int32_t level) {
   switch (level) {
     case SPOA_LOG_TRACE:
       return log::Level::trace;
@@ -39,14 +39,14 @@ log::Level to_level(spoa_log_level level) {
   return log::Level::error;
 }
 
-void api_log(spoa_instance* instance, spoa_log_level level, spoa_str text) {
+void api_log(spoa_instance* instance, int32_t level, spoa_str text) {
   if (instance == nullptr || (text.ptr == nullptr && text.len != 0)) return;
   log::write(to_level(level), "plugin {}: {}", PluginInstance::from_handle(instance)->name(),
              std::string_view(text.ptr, text.len));
 }
 
-spoa_status api_register_message(spoa_instance* instance, spoa_str name,
-                                 spoa_message_handler handler, void* user) {
+int32_t api_register_message(spoa_instance* instance, spoa_str name, spoa_message_handler handler,
+                             void* user) {
   if (instance == nullptr) return SPOA_ERR_INVALID_ARGUMENT;
   return PluginInstance::from_handle(instance)->register_message(name, handler, user);
 }
@@ -59,7 +59,7 @@ Request* live_request(spoa_request* handle) {
   return request->accepts_actions(generation) ? request : nullptr;
 }
 
-spoa_status append_action(Request& request, size_t size, auto&& encode) {
+int32_t append_action(Request& request, size_t size, auto&& encode) {
   const size_t used = request.actions.size();
   if (used + size > request.action_limit) {
     if (request.instance != nullptr) {
@@ -73,12 +73,14 @@ spoa_status append_action(Request& request, size_t size, auto&& encode) {
   return written == size ? SPOA_OK : SPOA_ERR_TOO_BIG;
 }
 
-spoa_status api_set_var(spoa_request* handle, spoa_scope scope, spoa_str name,
-                        const spoa_value* value) {
+bool valid_scope(int32_t scope) {
+  return scope >= SPOA_SCOPE_PROC && scope <= SPOA_SCOPE_RES;
+}
+
+int32_t api_set_var(spoa_request* handle, int32_t scope, spoa_str name, const spoa_value* value) {
   Request* request = live_request(handle);
   if (request == nullptr) return SPOA_ERR_NOT_ALLOWED;
-  if (value == nullptr || scope < SPOA_SCOPE_PROC || scope > SPOA_SCOPE_RES ||
-      (name.ptr == nullptr && name.len != 0)) {
+  if (value == nullptr || !valid_scope(scope) || (name.ptr == nullptr && name.len != 0)) {
     return SPOA_ERR_INVALID_ARGUMENT;
   }
   const std::string_view var_name(name.ptr, name.len);
@@ -92,10 +94,10 @@ spoa_status api_set_var(spoa_request* handle, spoa_scope scope, spoa_str name,
                        });
 }
 
-spoa_status api_unset_var(spoa_request* handle, spoa_scope scope, spoa_str name) {
+int32_t api_unset_var(spoa_request* handle, int32_t scope, spoa_str name) {
   Request* request = live_request(handle);
   if (request == nullptr) return SPOA_ERR_NOT_ALLOWED;
-  if (scope < SPOA_SCOPE_PROC || scope > SPOA_SCOPE_RES || (name.ptr == nullptr && name.len != 0)) {
+  if (!valid_scope(scope) || (name.ptr == nullptr && name.len != 0)) {
     return SPOA_ERR_INVALID_ARGUMENT;
   }
   const std::string_view var_name(name.ptr, name.len);
@@ -106,11 +108,11 @@ spoa_status api_unset_var(spoa_request* handle, spoa_scope scope, spoa_str name)
   });
 }
 
-spoa_status api_complete(spoa_request* handle, spoa_result result) {
+int32_t api_complete(spoa_request* handle, int32_t result) {
   if (handle == nullptr) return SPOA_ERR_INVALID_ARGUMENT;
   uint16_t generation = 0;
   Request* request = Request::from_handle(handle, generation);
-  const spoa_result normalised = result == SPOA_DONE ? SPOA_DONE : SPOA_FAILED;
+  const int32_t normalised = result == SPOA_DONE ? SPOA_DONE : SPOA_FAILED;
   if (!request->try_complete(generation, normalised)) {
     log::warn(
         "a plugin called complete() on a request that is already complete or stale; "
@@ -121,9 +123,25 @@ spoa_status api_complete(spoa_request* handle, spoa_result result) {
   return SPOA_OK;
 }
 
+size_t api_claimed_messages(spoa_instance* instance, spoa_str* names, size_t capacity) {
+  if (instance == nullptr) return 0;
+  const auto& messages = PluginInstance::from_handle(instance)->settings().messages;
+  for (size_t i = 0; i < messages.size() && i < capacity && names != nullptr; ++i) {
+    names[i] = {messages[i].data(), messages[i].size()};
+  }
+  return messages.size();
+}
+
 constexpr spoa_host_api table = {
-    sizeof(spoa_host_api), SPOA_ABI_MAJOR, SPOA_ABI_MINOR, api_log,
-    api_register_message,  api_set_var,    api_unset_var,  api_complete,
+    .struct_size = sizeof(spoa_host_api),
+    .abi_major = SPOA_ABI_MAJOR,
+    .abi_minor = SPOA_ABI_MINOR,
+    .log = api_log,
+    .register_message = api_register_message,
+    .set_var = api_set_var,
+    .unset_var = api_unset_var,
+    .complete = api_complete,
+    .claimed_messages = api_claimed_messages,
 };
 
 }  // namespace

@@ -28,7 +28,7 @@ bool Request::mark_pending() {
                                         std::memory_order_acq_rel);
 }
 
-bool Request::try_complete(uint16_t generation, spoa_result result) {
+bool Request::try_complete(uint16_t generation, int32_t result) {
   const Phase target = result == SPOA_DONE ? Phase::done : Phase::failed;
   uint32_t expected = state_.load(std::memory_order_acquire);
   for (;;) {

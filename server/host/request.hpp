@@ -64,7 +64,7 @@ class Request {
   // completion is already on its way to the home thread).
   bool mark_pending();
   // complete(): running|pending -> done|failed, only for the handle's generation.
-  bool try_complete(uint16_t generation, spoa_result result);
+  bool try_complete(uint16_t generation, int32_t result);
   // set_var/unset_var may only add actions while running or pending.
   bool accepts_actions(uint16_t generation) const;
 

@@ -10,6 +10,9 @@
  *  - Every struct that may grow starts with `struct_size`; fields are only ever appended.
  *    A reader checks struct_size before touching a field added in a later minor version.
  *  - Strings are {ptr, len} views, not NUL-terminated unless a comment says so.
+ *  - Enums name constants only; every signature carries them as int32_t, because in C++ an
+ *    out-of-range enum value is undefined behaviour and C lets an enum's size vary
+ *    (-fshort-enums). The host checks every value it receives.
  *  - Every item documents OWNERSHIP, LIFETIME, THREADS and RETURNS where they apply.
  *
  * Changing anything in this file without changing SPOA_ABI_MAJOR / SPOA_ABI_MINOR fails the
@@ -119,7 +122,8 @@ typedef struct spoa_config_entry {
 /* Status codes and results                                                               */
 /* ------------------------------------------------------------------------------------ */
 
-/* What every host function returns (one enum for all, as Proxy-Wasm does). */
+/* What every host function returns, as an int32_t (one set of codes for all, as
+ * Proxy-Wasm does). */
 typedef enum spoa_status {
   SPOA_OK = 0,
   SPOA_ERR_INVALID_ARGUMENT = 1, /* NULL where a value is required, bad scope or type */
@@ -175,10 +179,10 @@ typedef struct spoa_request spoa_request;
  * LIFETIME: message and args are valid only during this call, even after PENDING.
  * THREADS: called concurrently on every I/O thread; must not block. Slow work goes to the
  *   plugin's own threads, returning PENDING.
- * RETURNS: a spoa_result. Any other value is treated as SPOA_FAILED. A C++ plugin must not
+ * RETURNS: a spoa_result value. Any other value is treated as SPOA_FAILED. A C++ plugin must not
  *   let an exception escape (plugin.hpp catches them for you). */
-typedef spoa_result (*spoa_message_handler)(void* user, spoa_request* request, spoa_str message,
-                                            const spoa_arg* args, size_t nargs);
+typedef int32_t (*spoa_message_handler)(void* user, spoa_request* request, spoa_str message,
+                                        const spoa_arg* args, size_t nargs);
 
 /* ------------------------------------------------------------------------------------ */
 /* Host function table                                                                    */
@@ -195,7 +199,7 @@ typedef struct spoa_host_api {
   /* Writes one log line tagged with the instance name.
    * THREADS: any thread, any time between init() and the end of shutdown().
    * OWNERSHIP: the text is copied. */
-  void (*log)(spoa_instance* instance, spoa_log_level level, spoa_str text);
+  void (*log)(spoa_instance* instance, int32_t level /* spoa_log_level */, spoa_str text);
 
   /* Claims a message name: the handler will be called for it. Only names the config's
    * `messages` list gives to this instance can be claimed (else SPOA_ERR_NOT_CLAIMED).
@@ -203,8 +207,8 @@ typedef struct spoa_host_api {
    * OWNERSHIP: name is copied; `user` stays the plugin's and is passed back verbatim.
    * RETURNS: SPOA_OK, SPOA_ERR_NOT_ALLOWED (outside init), SPOA_ERR_DUPLICATE,
    *   SPOA_ERR_NOT_CLAIMED, SPOA_ERR_INVALID_ARGUMENT (NULL handler). */
-  spoa_status (*register_message)(spoa_instance* instance, spoa_str name,
-                                  spoa_message_handler handler, void* user);
+  int32_t (*register_message)(spoa_instance* instance, spoa_str name, spoa_message_handler handler,
+                              void* user);
 
   /* Adds a SET-VAR action to the request's answer. A NULL-typed value becomes UNSET-VAR
    * in HAProxy (spop.md §4). The name is without scope and prefix: "score" arrives in
@@ -216,18 +220,27 @@ typedef struct spoa_host_api {
    *   range, NULL value); SPOA_ERR_TOO_BIG (this message's actions would exceed the
    *   negotiated frame size: the action is dropped, earlier ones stay);
    *   SPOA_ERR_NOT_ALLOWED (request already complete or stale). */
-  spoa_status (*set_var)(spoa_request* request, spoa_scope scope, spoa_str name,
-                         const spoa_value* value);
+  int32_t (*set_var)(spoa_request* request, int32_t scope /* spoa_scope */, spoa_str name,
+                     const spoa_value* value);
 
   /* Adds an UNSET-VAR action. Same THREADS, OWNERSHIP and RETURNS as set_var. */
-  spoa_status (*unset_var)(spoa_request* request, spoa_scope scope, spoa_str name);
+  int32_t (*unset_var)(spoa_request* request, int32_t scope /* spoa_scope */, spoa_str name);
 
   /* Finishes a request whose handler returned (or is about to return) PENDING.
-   * `result` is SPOA_DONE or SPOA_FAILED. Call it exactly once; a second call, or a call
+   * `result` is SPOA_DONE or SPOA_FAILED; any other value counts as SPOA_FAILED. Call it
+   * exactly once; a second call, or a call
    * after the processing deadline answered for the plugin, is ignored and logged.
    * THREADS: any thread. After it returns the request handle must not be used again.
    * RETURNS: SPOA_OK, or SPOA_ERR_NOT_ALLOWED for a stale or already completed request. */
-  spoa_status (*complete)(spoa_request* request, spoa_result result);
+  int32_t (*complete)(spoa_request* request, int32_t result /* spoa_result */);
+
+  /* The message names the config maps to this instance (its `messages` list), so a plugin
+   * can claim exactly those without the operator writing them twice. Writes up to
+   * `capacity` views into `names` and returns how many there are in all (call with
+   * capacity 0 to count).
+   * THREADS: any thread. OWNERSHIP: the views point into the host's copy of the config.
+   * LIFETIME: valid until shutdown() returns. */
+  size_t (*claimed_messages)(spoa_instance* instance, spoa_str* names, size_t capacity);
 } spoa_host_api;
 
 /* ------------------------------------------------------------------------------------ */
@@ -271,6 +284,9 @@ typedef struct spoa_plugin_descriptor {
 /* The entry symbol every plugin exports (C linkage). Called once after dlopen.
  * THREADS: main thread. RETURNS: a descriptor, never NULL. */
 typedef const spoa_plugin_descriptor* (*spoa_plugin_entry_fn)(void);
+
+/* Declared here so the compiler checks each plugin's definition against it. */
+SPOA_PLUGIN_EXPORT const spoa_plugin_descriptor* spoa_plugin_entry_v1(void);
 
 #ifdef __cplusplus
 }

@@ -41,10 +41,16 @@ class Delay {
                         "' is not a duration such as 100ms or 2s (at most 1h)");
     default_delay_ms_ = std::chrono::duration_cast<milliseconds>(*delay).count();
 
-    const auto messages = config.get_list("messages", "delay");
-    if (messages.empty()) throw spoa::Error("config key 'messages': no message name");
-    for (std::string_view message : messages)
-      ctx.on(message, this, &Delay::answer);
+    // Answers every message the spoa-host config maps to this instance; the optional
+    // `messages` key narrows that to some of them.
+    if (config.contains("messages")) {
+      const auto only = config.get_list("messages");
+      if (only.empty()) throw spoa::Error("config key 'messages': no message name");
+      ctx.on_each_claimed(only,
+                          [this](const spoa::Message& m, spoa::Reply& r) { return answer(m, r); });
+    } else {
+      ctx.on_each_claimed(this, &Delay::answer);
+    }
 
     // Started last: if anything above throws, there is no thread to stop.
     worker_ = std::thread([this] { run(); });

@@ -21,12 +21,16 @@ class Echo {
                         "' is not one of proc, sess, txn, req, res");
     scope_ = *parsed;
 
-    // The ABI does not tell a plugin which messages the instance was given, so the names
-    // to claim come from the plugin's own config.
-    const auto messages = config.get_list("messages", "echo");
-    if (messages.empty()) throw spoa::Error("config key 'messages': no message name");
-    for (std::string_view message : messages)
-      ctx.on(message, this, &Echo::answer);
+    // Answers every message the spoa-host config maps to this instance; the optional
+    // `messages` key narrows that to some of them.
+    if (config.contains("messages")) {
+      const auto only = config.get_list("messages");
+      if (only.empty()) throw spoa::Error("config key 'messages': no message name");
+      ctx.on_each_claimed(only,
+                          [this](const spoa::Message& m, spoa::Reply& r) { return answer(m, r); });
+    } else {
+      ctx.on_each_claimed(this, &Echo::answer);
+    }
   }
 
   spoa::Result answer(const spoa::Message& message, spoa::Reply& reply) const {

@@ -156,6 +156,26 @@ TEST_F(DelayPlugin, UnknownConfigKeyFailsInit) {
   EXPECT_NE(error->find("'dealy'"), std::string::npos) << *error;
 }
 
+TEST_F(DelayPlugin, AnswersEveryMessageTheInstanceIsGivenUnlessTheMessagesKeyNarrowsThem) {
+  host.load(SPOA_PLUGIN_DELAY);
+  ASSERT_FALSE(host.init({{"delay", "1ms"}}, {"delay", "slow-lookup"}));
+  EXPECT_EQ(host.registered_messages(), (std::vector<std::string>{"delay", "slow-lookup"}));
+  const uint64_t id = host.call("slow-lookup", {});
+  ASSERT_TRUE(host.wait_finished(id, slack));
+  EXPECT_EQ(host.request(id).outcome(), SPOA_DONE);
+
+  FakeHost narrowed;
+  narrowed.load(SPOA_PLUGIN_DELAY);
+  ASSERT_FALSE(narrowed.init({{"messages", "slow-lookup"}}, {"delay", "slow-lookup"}));
+  EXPECT_EQ(narrowed.registered_messages(), std::vector<std::string>{"slow-lookup"});
+}
+
+TEST_F(DelayPlugin, MessagesKeyNamingAMessageTheInstanceIsNotGivenFailsInit) {
+  const auto error = start_error({{"messages", "dealy"}});
+  ASSERT_TRUE(error);
+  EXPECT_NE(error->find("'dealy'"), std::string::npos) << *error;
+}
+
 TEST_F(DelayPlugin, ManyConcurrentRequestsAllComplete) {
   start({{"delay", "1ms"}});
   std::vector<std::thread> callers;

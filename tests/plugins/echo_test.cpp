@@ -167,10 +167,40 @@ TEST_F(EchoPlugin, MessagesKeyClaimsEveryListedMessage) {
             (std::vector<Action>{spoa::testing::set_var(SPOA_SCOPE_TXN, "path", V::string("/"))}));
 }
 
-TEST_F(EchoPlugin, MessageTheInstanceDoesNotClaimFailsInit) {
-  const auto error = start_error({}, {"something-else"});
+TEST_F(EchoPlugin, WithoutAMessagesKeyItAnswersEveryMessageTheInstanceIsGiven) {
+  start({}, {"echo", "echo-body"});
+  EXPECT_GE(host.claimed_messages_calls(), 1);
+  EXPECT_EQ(host.registered_messages(), (std::vector<std::string>{"echo", "echo-body"}));
+  const auto r = host.request(host.call("echo-body", {{"body", V::binary("{}")}}));
+  EXPECT_EQ(r.handler_return, SPOA_DONE);
+  EXPECT_EQ(r.actions,
+            (std::vector<Action>{spoa::testing::set_var(SPOA_SCOPE_TXN, "body", V::binary("{}"))}));
+}
+
+TEST_F(EchoPlugin, AnyMessageNameWorksWithoutAMessagesKey) {
+  start({{"scope", "req"}}, {"check-ip"});
+  EXPECT_EQ(host.registered_messages(), std::vector<std::string>{"check-ip"});
+  EXPECT_EQ(
+      host.request(host.call("check-ip", {{"ip", V::ipv4("10.0.0.1")}})).actions,
+      (std::vector<Action>{spoa::testing::set_var(SPOA_SCOPE_REQ, "ip", V::ipv4("10.0.0.1"))}));
+}
+
+TEST_F(EchoPlugin, MessagesKeyNarrowsTheInstancesMessages) {
+  start({{"messages", "a, c"}}, {"a", "b", "c"});
+  EXPECT_EQ(host.registered_messages(), (std::vector<std::string>{"a", "c"}));
+}
+
+TEST_F(EchoPlugin, MessagesKeyNamingAMessageTheInstanceIsNotGivenFailsInitNamingIt) {
+  const auto error = start_error({{"messages", "echo, typo"}}, {"echo", "other"});
   ASSERT_TRUE(error);
-  EXPECT_NE(error->find("'echo'"), std::string::npos) << *error;
+  EXPECT_NE(error->find("'typo'"), std::string::npos) << *error;
+  EXPECT_NE(error->find("(it has: echo, other)"), std::string::npos) << *error;
+}
+
+TEST_F(EchoPlugin, EmptyMessagesKeyFailsInit) {
+  const auto error = start_error({{"messages", ""}});
+  ASSERT_TRUE(error);
+  EXPECT_EQ(*error, "config key 'messages': no message name");
 }
 
 TEST_F(EchoPlugin, HandlesConcurrentCallsFromManyThreads) {

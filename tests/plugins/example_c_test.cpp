@@ -1,6 +1,7 @@
 // example-c.so, the plain-C tutorial plugin, against the fake host.
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -78,11 +79,39 @@ TEST_F(ExampleCPlugin, UnknownConfigKeyFailsInitNamingTheKey) {
   EXPECT_EQ(*error, "unknown config key 'greeting' (known keys: messages)");
 }
 
-TEST_F(ExampleCPlugin, UnclaimedMessageFailsInitNamingTheMessage) {
+TEST_F(ExampleCPlugin, WithoutConfigItAnswersEveryMessageTheInstanceIsGiven) {
+  start({}, {"first", "second"});
+  EXPECT_EQ(host.registered_messages(), (std::vector<std::string>{"first", "second"}));
+  EXPECT_EQ(host.request(host.call("second", {{"ip", V::ipv4("10.0.0.1")}})).actions,
+            (std::vector<Action>{greeting, ip_seen}));
+}
+
+TEST_F(ExampleCPlugin, MessagesKeyNarrowsTheInstancesMessages) {
+  start({{"messages", " third ,first"}}, {"first", "second", "third"});
+  EXPECT_EQ(host.registered_messages(), (std::vector<std::string>{"first", "third"}));
+}
+
+TEST_F(ExampleCPlugin, MessagesKeyNamingAMessageTheInstanceIsNotGivenFailsInitNamingIt) {
   host.load(SPOA_PLUGIN_EXAMPLE_C);
-  const auto error = host.init({}, {"other"});
+  const auto error = host.init({{"messages", "example, other"}}, {"example"});
   ASSERT_TRUE(error);
-  EXPECT_NE(error->find("'example'"), std::string::npos) << *error;
+  EXPECT_EQ(*error, "config key 'messages': 'other' is not in this instance's messages list");
+  EXPECT_TRUE(host.registered_messages().empty());
+}
+
+TEST_F(ExampleCPlugin, EmptyMessagesKeyFailsInit) {
+  host.load(SPOA_PLUGIN_EXAMPLE_C);
+  const auto error = host.init({{"messages", " , "}}, {"example"});
+  ASSERT_TRUE(error);
+  EXPECT_EQ(*error, "config key 'messages': no message name");
+}
+
+TEST_F(ExampleCPlugin, AHostTableWithoutClaimedMessagesFailsInitSayingSo) {
+  host.load(SPOA_PLUGIN_EXAMPLE_C);
+  host.set_table_size(offsetof(spoa_host_api, claimed_messages));
+  const auto error = host.init({}, {"example"});
+  ASSERT_TRUE(error);
+  EXPECT_EQ(*error, "the host does not provide claimed_messages()");
 }
 
 TEST_F(ExampleCPlugin, ShutdownFreesTheInstance) {

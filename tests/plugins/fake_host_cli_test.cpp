@@ -43,6 +43,13 @@ TEST(FakeHostCli, WaitsForPendingRequests) {
   EXPECT_EQ(r.out, "set-var txn.delay_ms int64 20\nset-var txn.tag binary 00ff\nresult done\n");
 }
 
+TEST(FakeHostCli, MessagesOptionIsWhatTheInstanceIsGiven) {
+  const CliRun r = run(std::string("--plugin ") + SPOA_PLUGIN_ECHO +
+                       " --messages echo,second --test second a=int32:7");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.out, "set-var txn.a int32 7\nresult done\n");
+}
+
 TEST(FakeHostCli, InitFailureExitsTwo) {
   EXPECT_EQ(
       run(std::string("--plugin ") + SPOA_PLUGIN_ECHO + " --config nope=1 --test echo").status, 2);

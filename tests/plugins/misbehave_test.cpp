@@ -114,6 +114,42 @@ TEST_F(Misbehave, BadReturnReturnsFortyTwoWhichCountsAsFailed) {
   EXPECT_EQ(r.outcome(), SPOA_FAILED);
 }
 
+TEST_F(Misbehave, BadCompleteCompletesWithFortyTwoWhichCountsAsFailed) {
+  const auto r = run("bad_complete");
+  EXPECT_EQ(r.handler_return, SPOA_PENDING);
+  EXPECT_EQ(r.completion_value, 42);
+  EXPECT_EQ(r.completion, SPOA_FAILED);
+  EXPECT_EQ(r.outcome(), SPOA_FAILED);  // so txn.before_bad_complete never reaches HAProxy
+  EXPECT_EQ(r.actions, std::vector<Action>{txn("before_bad_complete", V::boolean(true))});
+  EXPECT_TRUE(host.logged(SPOA_LOG_INFO, "bad_complete: complete(42) returned ok"));
+}
+
+TEST_F(Misbehave, BadScopeIsRefusedInvalidArgument) {
+  const auto r = run("bad_scope");
+  EXPECT_EQ(r.outcome(), SPOA_DONE);
+  EXPECT_TRUE(refused(r, "set_var bad_low", SPOA_ERR_INVALID_ARGUMENT));
+  EXPECT_TRUE(refused(r, "set_var bad_high", SPOA_ERR_INVALID_ARGUMENT));
+  EXPECT_EQ(r.actions, std::vector<Action>{txn("bad_scope_refused", V::boolean(true))});
+}
+
+TEST(MisbehaveMessages, ClaimedModeAnswersWithTheInstancesMessages) {
+  FakeHost host;
+  host.load(SPOA_TEST_PLUGIN_MISBEHAVE);
+  ASSERT_FALSE(host.init({}, {"misbehave", "other"}));
+  EXPECT_EQ(host.registered_messages(), (std::vector<std::string>{"misbehave", "other"}));
+  const auto r = host.request(host.call("other", {{"mode", V::string("claimed")}}));
+  EXPECT_EQ(r.actions, (std::vector<Action>{txn("claimed", V::string("misbehave,other")),
+                                            txn("message", V::string("other"))}));
+}
+
+TEST(MisbehaveMessages, MessagesKeyNarrowsTheInstancesMessages) {
+  FakeHost host;
+  host.load(SPOA_TEST_PLUGIN_MISBEHAVE);
+  ASSERT_FALSE(host.init({{"messages", "other"}}, {"misbehave", "other"}));
+  EXPECT_EQ(host.registered_messages(), std::vector<std::string>{"other"});
+  EXPECT_EQ(host.call_and_return("other", {{"mode", V::string("bad_return")}}), 42);
+}
+
 TEST_F(Misbehave, DoubleCompleteIsRefusedTheSecondTime) {
   const uint64_t id = call("double_complete");
   ASSERT_TRUE(host.wait_finished(id, slack));

@@ -1,6 +1,9 @@
 /* Every size and offset of plugin.h that a plugin and the host must agree on, listed once
- * and compiled both as C99 (abi_layout.c) and as C++ (abi_layout_test.cpp): a member whose
- * layout differs between the two languages would break every C plugin silently. */
+ * and compiled as C99 (abi_layout.c), as C99 with -fshort-enums (abi_layout_short_enums.c)
+ * and as C++ (abi_layout_test.cpp): a member whose layout differs between the two
+ * languages, or with the size of an enum, would break every C plugin silently. No enum
+ * type is in the list: plugin.h keeps them out of every struct and signature (int32_t and
+ * uint32_t instead), precisely so that their size does not matter. */
 #ifndef SPOA_TESTS_ABI_LAYOUT_H
 #define SPOA_TESTS_ABI_LAYOUT_H
 
@@ -17,11 +20,6 @@
   X(offsetof(spoa_arg, value))                   \
   X(sizeof(spoa_config_entry))                   \
   X(offsetof(spoa_config_entry, value))          \
-  X(sizeof(spoa_type))                           \
-  X(sizeof(spoa_scope))                          \
-  X(sizeof(spoa_status))                         \
-  X(sizeof(spoa_result))                         \
-  X(sizeof(spoa_log_level))                      \
   X(sizeof(spoa_host_api))                       \
   X(offsetof(spoa_host_api, abi_major))          \
   X(offsetof(spoa_host_api, abi_minor))          \
@@ -30,6 +28,7 @@
   X(offsetof(spoa_host_api, set_var))            \
   X(offsetof(spoa_host_api, unset_var))          \
   X(offsetof(spoa_host_api, complete))           \
+  X(offsetof(spoa_host_api, claimed_messages))   \
   X(sizeof(spoa_plugin_descriptor))              \
   X(offsetof(spoa_plugin_descriptor, abi_major)) \
   X(offsetof(spoa_plugin_descriptor, abi_minor)) \
@@ -38,11 +37,25 @@
   X(offsetof(spoa_plugin_descriptor, init))      \
   X(offsetof(spoa_plugin_descriptor, shutdown))
 
+/* Defines `array` (the list above as size_t) and `count` in a C file. */
+#define SPOA_AS_ELEMENT(expr) (size_t)(expr),
+#define SPOA_ABI_LAYOUT_DEFINE(array, count)                 \
+  const size_t array[] = {SPOA_ABI_LAYOUT(SPOA_AS_ELEMENT)}; \
+  const size_t count = sizeof array / sizeof array[0];
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 extern const size_t spoa_c_layout[];
 extern const size_t spoa_c_layout_count;
+extern const size_t spoa_c_short_enums_layout[];
+extern const size_t spoa_c_short_enums_layout_count;
+/* sizeof(spoa_result) under -fshort-enums: proves that flag took effect. */
+extern const size_t spoa_c_short_enums_result_size;
+/* A C handler and host functions with the signatures of plugin.h (abi_layout.c): they
+ * compile only if the C view of the table agrees with them. */
+extern const spoa_message_handler spoa_c_handler;
+extern const spoa_host_api spoa_c_table;
 #ifdef __cplusplus
 }
 #endif

@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -93,6 +95,21 @@ class Probe {
       b.complete(spoa::Result::failed);
       return spoa::Result::pending;
     });
+    ctx.on("invalid_result", [](const spoa::Message&, spoa::Reply&) {
+      // Well defined (Result's underlying type is int32_t), but no Result.
+      return static_cast<spoa::Result>(42);
+    });
+    ctx.on("out_of_range", [this](const spoa::Message&, spoa::Reply& r) {
+      // The typed enums carry any int32_t to the host, which must refuse or clamp it.
+      log_.log(static_cast<spoa::LogLevel>(77), "level 77");
+      const spoa::Status scope = r.set(static_cast<spoa::Scope>(-3), "x", 1);
+      r.set(spoa::Scope::txn, "scope_refused", scope == spoa::Status::invalid_argument);
+      spoa::PendingRequest p = r.defer();
+      p.set(spoa::Scope::txn, "complete_42_refused",
+            p.complete(static_cast<spoa::Result>(42)) == spoa::Status::invalid_argument);
+      p.complete(spoa::Result::done);
+      return spoa::Result::pending;
+    });
     ctx.on("config", [this](const spoa::Message&, spoa::Reply& r) {
       r.set(spoa::Scope::txn, "greeting", greeting_);
       r.set(spoa::Scope::txn, "list_size", list_size_);
@@ -146,9 +163,9 @@ const spoa_plugin_descriptor* probe() {
   return spoa::detail::descriptor<Probe>("probe", "1.2.3");
 }
 
-const std::vector<std::string> all_messages = {"types",         "const_member",    "void_lambda",
-                                               "defer_twice",   "set_after_defer", "async",
-                                               "pending_moves", "config"};
+const std::vector<std::string> all_messages = {
+    "types", "const_member",  "void_lambda",    "defer_twice",  "set_after_defer",
+    "async", "pending_moves", "invalid_result", "out_of_range", "config"};
 
 class PluginHpp : public ::testing::Test {
  protected:
@@ -236,7 +253,7 @@ TEST_F(PluginHpp, RefusedRegistrationFailsInitNamingTheMessage) {
   ASSERT_TRUE(error);
   EXPECT_EQ(*error,
             "cannot register message 'const_member': the instance's `messages` list in the "
-            "spoa-host config does not include it");
+            "spoa-host config does not include it (it has: types)");
 }
 
 TEST_F(PluginHpp, InitErrorIsTruncatedToTheBufferAndNulTerminated) {
@@ -302,11 +319,133 @@ TEST_F(PluginHpp, PendingRequestMovesAndRefusesAPendingResult) {
                                             txn("complete_pending_refused", V::boolean(true))}));
 }
 
+TEST_F(PluginHpp, AHandlerReturningNoResultAnswersFailed) {
+  start();
+  EXPECT_EQ(host.call_and_return("invalid_result", {}), SPOA_FAILED);
+  EXPECT_TRUE(host.logged(SPOA_LOG_ERROR,
+                          "handler for message 'invalid_result' returned an invalid spoa::Result"));
+}
+
+TEST_F(PluginHpp, OutOfRangeEnumsCrossTheBoundaryAsInt32) {
+  start();
+  const auto r = host.request(host.call("out_of_range", {}));
+  EXPECT_EQ(r.outcome(), SPOA_DONE);
+  EXPECT_EQ(r.complete_calls, 1);
+  EXPECT_EQ(r.completion_value, SPOA_DONE);
+  EXPECT_EQ(r.actions, (std::vector<Action>{txn("scope_refused", V::boolean(true)),
+                                            txn("complete_42_refused", V::boolean(true))}));
+  bool seen = false;
+  for (const auto& line : host.logs())
+    seen = seen || (line.level == 77 && line.text == "level 77");
+  EXPECT_TRUE(seen);
+}
+
 TEST_F(PluginHpp, ShutdownDestroysThePluginAfterItsThreads) {
   start();
   host.call("async", {{"keep", V::int32(1)}});
   host.shutdown();
   EXPECT_TRUE(host.violations().empty());
+}
+
+// ---- the instance's messages: InitContext::messages() and on_each_claimed() ------------------
+
+// Config `mode`: "all" (default) claims every message with on_each_claimed(); "member"
+// the same through a member function; "only" claims the comma list of config `only`;
+// "none" claims nothing. Each handler sets txn.message and txn.seen (the names
+// messages() returned at construction, comma-joined).
+class Claimer {
+ public:
+  explicit Claimer(spoa::InitContext& ctx) {
+    const spoa::Config& config = ctx.config();
+    config.reject_unknown({"mode", "only"});
+    for (std::string_view name : ctx.messages())
+      seen_.append(seen_.empty() ? "" : ",").append(name);
+    const std::string_view mode = config.get_or("mode", "all");
+    auto handler = [this](const spoa::Message& m, spoa::Reply& r) { return answer(m, r); };
+    if (mode == "all") {
+      ctx.on_each_claimed(handler);
+    } else if (mode == "member") {
+      ctx.on_each_claimed(static_cast<const Claimer*>(this), &Claimer::answer);
+    } else if (mode == "only") {
+      ctx.on_each_claimed(config.get_list("only"), handler);
+    }
+  }
+
+ private:
+  spoa::Result answer(const spoa::Message& m, spoa::Reply& r) const {
+    r.set(spoa::Scope::txn, "message", m.name());
+    r.set(spoa::Scope::txn, "seen", seen_);
+    return spoa::Result::done;
+  }
+
+  std::string seen_;
+};
+
+const spoa_plugin_descriptor* claimer() {
+  return spoa::detail::descriptor<Claimer>("claimer", "1.0.0");
+}
+
+class InstanceMessages : public ::testing::Test {
+ protected:
+  std::optional<std::string> start(const std::vector<std::pair<std::string, std::string>>& config,
+                                   const std::vector<std::string>& claimed) {
+    host.attach(claimer());
+    return host.init(config, claimed);
+  }
+  FakeHost host;
+};
+
+TEST_F(InstanceMessages, AskingForMessagesClaimsNothingByItself) {
+  ASSERT_FALSE(start({{"mode", "none"}}, {"b", "a", "check-ip"}));
+  EXPECT_GE(host.claimed_messages_calls(), 1);
+  EXPECT_TRUE(host.registered_messages().empty());
+}
+
+TEST_F(InstanceMessages, OnEachClaimedRegistersEveryClaimedMessageWithOneHandler) {
+  for (const char* mode : {"all", "member"}) {
+    FakeHost h;
+    h.attach(claimer());
+    ASSERT_FALSE(h.init({{"mode", mode}}, {"b", "a", "check-ip"})) << mode;
+    EXPECT_EQ(h.registered_messages(), (std::vector<std::string>{"a", "b", "check-ip"})) << mode;
+    const auto r = h.request(h.call("check-ip", {}));
+    EXPECT_EQ(r.actions, (std::vector<Action>{txn("message", V::string("check-ip")),
+                                              txn("seen", V::string("b,a,check-ip"))}))
+        << mode;
+  }
+}
+
+TEST_F(InstanceMessages, OnEachClaimedWithASubsetRegistersOnlyThose) {
+  ASSERT_FALSE(start({{"mode", "only"}, {"only", "a, c"}}, {"a", "b", "c"}));
+  EXPECT_EQ(host.registered_messages(), (std::vector<std::string>{"a", "c"}));
+}
+
+TEST_F(InstanceMessages, ASubsetNameTheInstanceIsNotGivenFailsInitListingTheClaimedOnes) {
+  const auto error = start({{"mode", "only"}, {"only", "a, typo"}}, {"a", "b"});
+  ASSERT_TRUE(error);
+  EXPECT_EQ(*error,
+            "cannot register message 'typo': the instance's `messages` list in the spoa-host "
+            "config does not include it (it has: a, b)");
+}
+
+TEST_F(InstanceMessages, AnEmptySubsetFailsInit) {
+  const auto error = start({{"mode", "only"}, {"only", " , "}}, {"a"});
+  ASSERT_TRUE(error);
+  EXPECT_NE(error->find("empty list of messages"), std::string::npos) << *error;
+}
+
+TEST_F(InstanceMessages, AHostTableWithoutClaimedMessagesFailsInitSayingSo) {
+  host.set_table_size(offsetof(spoa_host_api, claimed_messages));
+  const auto error = start({}, {"a"});
+  ASSERT_TRUE(error);
+  EXPECT_NE(error->find("no claimed_messages()"), std::string::npos) << *error;
+  EXPECT_EQ(host.claimed_messages_calls(), 0);
+}
+
+TEST_F(InstanceMessages, ATableEndingAtCompleteStillRunsPluginsThatDoNotAsk) {
+  // plugin.hpp needs the table up to complete(); claimed_messages() only when asked for.
+  host.set_table_size(offsetof(spoa_host_api, complete) + sizeof(spoa_host_api::complete));
+  host.attach(probe());
+  EXPECT_FALSE(host.init({}, all_messages));
 }
 
 // ---- values ------------------------------------------------------------------------------

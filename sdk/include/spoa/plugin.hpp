@@ -8,7 +8,9 @@
  *     explicit Greeter(spoa::InitContext& ctx) {
  *       ctx.config().reject_unknown({"greeting"});
  *       greeting_ = std::string(ctx.config().get_or("greeting", "hello"));
- *       ctx.on("greet", this, &Greeter::greet);
+ *       // Every message the spoa-host config maps to this instance ([plugins.NAME]
+ *       // messages); ctx.on("greet", ...) claims a single one.
+ *       ctx.on_each_claimed(this, &Greeter::greet);
  *     }
  *     spoa::Result greet(const spoa::Message& msg, spoa::Reply& reply) const {
  *       reply.set(spoa::Scope::txn, "greeting", greeting_);
@@ -20,6 +22,8 @@
  *   SPOA_PLUGIN(Greeter, "greeter", "1.0.0")
  *
  * What the wrapper guarantees:
+ *  - Enums are typed on this side (spoa::Scope, Result, Status, LogLevel) and converted to
+ *    the int32_t of plugin.h at the boundary.
  *  - No exception crosses into C. A handler that throws answers SPOA_FAILED and logs the
  *    exception's type and what(); a constructor that throws fails init() with what() as the
  *    reason.
@@ -76,7 +80,10 @@ namespace spoa {
 /* Enumerations mirroring plugin.h                                                        */
 /* ------------------------------------------------------------------------------------ */
 
-enum class Scope : int {
+/* plugin.h carries every enum as an int32_t; these scoped enums have that as their fixed
+ * underlying type, so any value the host hands back converts without undefined behaviour
+ * (to_string() answers "invalid-..." for one that names no enumerator). */
+enum class Scope : std::int32_t {
   proc = SPOA_SCOPE_PROC,
   sess = SPOA_SCOPE_SESS,
   txn = SPOA_SCOPE_TXN,
@@ -97,9 +104,9 @@ enum class Type : std::uint32_t {
   binary = SPOA_TYPE_BINARY
 };
 
-enum class Result : int { done = SPOA_DONE, failed = SPOA_FAILED, pending = SPOA_PENDING };
+enum class Result : std::int32_t { done = SPOA_DONE, failed = SPOA_FAILED, pending = SPOA_PENDING };
 
-enum class Status : int {
+enum class Status : std::int32_t {
   ok = SPOA_OK,
   invalid_argument = SPOA_ERR_INVALID_ARGUMENT,
   bad_name = SPOA_ERR_BAD_NAME,
@@ -109,13 +116,26 @@ enum class Status : int {
   not_claimed = SPOA_ERR_NOT_CLAIMED
 };
 
-enum class LogLevel : int {
+enum class LogLevel : std::int32_t {
   trace = SPOA_LOG_TRACE,
   debug = SPOA_LOG_DEBUG,
   info = SPOA_LOG_INFO,
   warn = SPOA_LOG_WARN,
   error = SPOA_LOG_ERROR
 };
+
+namespace detail {
+/* The boundary: typed enums on this side, int32_t across plugin.h. */
+template <class E>
+constexpr std::int32_t to_abi(E value) noexcept {
+  static_assert(std::is_same_v<std::underlying_type_t<E>, std::int32_t>);
+  return static_cast<std::int32_t>(value);
+}
+/* A status code from the host: any int32_t is a valid Status (fixed underlying type). */
+constexpr Status to_status(std::int32_t code) noexcept {
+  return static_cast<Status>(code);
+}
+}  // namespace detail
 
 constexpr std::string_view to_string(Scope scope) noexcept {
   switch (scope) {
@@ -535,7 +555,7 @@ class Logger {
 
   void log(LogLevel level, std::string_view text) const noexcept {
     if (host_ != nullptr && host_->log != nullptr)
-      host_->log(instance_, static_cast<spoa_log_level>(level), to_str(text));
+      host_->log(instance_, detail::to_abi(level), to_str(text));
   }
   void trace(std::string_view text) const noexcept { log(LogLevel::trace, text); }
   void debug(std::string_view text) const noexcept { log(LogLevel::debug, text); }
@@ -575,8 +595,7 @@ class VarWriter {
  public:
   Status set(Scope scope, std::string_view name, const spoa_value& value) noexcept {
     if (request_ == nullptr) return Status::not_allowed;
-    return static_cast<Status>(
-        host_->set_var(request_, static_cast<spoa_scope>(scope), to_str(name), &value));
+    return detail::to_status(host_->set_var(request_, detail::to_abi(scope), to_str(name), &value));
   }
   Status set(Scope scope, std::string_view name, Value value) noexcept {
     return set(scope, name, value.raw());
@@ -649,8 +668,7 @@ class VarWriter {
 
   Status unset(Scope scope, std::string_view name) noexcept {
     if (request_ == nullptr) return Status::not_allowed;
-    return static_cast<Status>(
-        host_->unset_var(request_, static_cast<spoa_scope>(scope), to_str(name)));
+    return detail::to_status(host_->unset_var(request_, detail::to_abi(scope), to_str(name)));
   }
 
  protected:
@@ -702,7 +720,7 @@ class PendingRequest : public VarWriter {
     if (request_ == nullptr) return Status::not_allowed;
     if (result != Result::done && result != Result::failed) return Status::invalid_argument;
     spoa_request* request = std::exchange(request_, nullptr);
-    return static_cast<Status>(host_->complete(request, static_cast<spoa_result>(result)));
+    return detail::to_status(host_->complete(request, detail::to_abi(result)));
   }
 
   /* True while this object still owes the host a complete(). */
@@ -912,8 +930,10 @@ class Handler final : public HandlerBase {
   F f_;
 };
 
-inline spoa_result dispatch(void* user, spoa_request* request, spoa_str message,
-                            const spoa_arg* args, std::size_t nargs) noexcept {
+/* The C handler behind every on(): converts at the boundary (Result -> int32_t) and keeps
+ * exceptions on this side of it. */
+inline std::int32_t dispatch(void* user, spoa_request* request, spoa_str message,
+                             const spoa_arg* args, std::size_t nargs) noexcept {
   auto* handler = static_cast<HandlerBase*>(user);
   const Logger logger(handler->host, handler->instance);
   Reply reply(handler->host, handler->instance, request);
@@ -962,8 +982,9 @@ class InstanceBase {
 
 }  // namespace detail
 
-/* What a plugin's constructor receives: the config, a logger, and on() to claim messages.
- * Only valid during the constructor (the Logger it hands out lives on). */
+/* What a plugin's constructor receives: the config, a logger, the names of the messages the
+ * instance was given, and on() to claim them. Only valid during the constructor (the Logger
+ * it hands out lives on, and so do the views messages() returns: see there). */
 class InitContext {
  public:
   InitContext(detail::InstanceBase& instance, const spoa_config_entry* config, std::size_t nconfig)
@@ -976,33 +997,93 @@ class InitContext {
   const spoa_host_api& host() const noexcept { return *instance_.host; }
   spoa_instance* instance() const noexcept { return instance_.instance; }
 
+  /* True when the host's table has claimed_messages(), so messages() can answer. Every
+   * host of ABI 1.0 as released has it; a hand-made or truncated table may not. */
+  bool has_messages() const noexcept {
+    const spoa_host_api* h = instance_.host;
+    return h->struct_size >=
+               offsetof(spoa_host_api, claimed_messages) + sizeof(h->claimed_messages) &&
+           h->claimed_messages != nullptr;
+  }
+
+  /* The message names the spoa-host config maps to this instance (its `messages` list), in
+   * config order: exactly the names on() accepts. The views point into the host's copy of
+   * the config and stay valid until the plugin object is destroyed. Throws Error when the
+   * host cannot tell (has_messages() is false). */
+  std::vector<std::string_view> messages() const {
+    if (!has_messages())
+      throw Error(
+          "spoa/plugin.hpp: the host's function table has no claimed_messages(), so the "
+          "instance cannot learn its messages");
+    const spoa_host_api* h = instance_.host;
+    std::vector<spoa_str> names(h->claimed_messages(instance_.instance, nullptr, 0));
+    for (;;) {
+      const std::size_t count = h->claimed_messages(instance_.instance, names.data(), names.size());
+      if (count <= names.size()) {
+        names.resize(count);
+        break;
+      }
+      names.resize(count);  // the list grew between the calls: ask again
+    }
+    std::vector<std::string_view> views;
+    views.reserve(names.size());
+    for (const spoa_str& n : names)
+      views.push_back(to_view(n));
+    return views;
+  }
+
   /* Claims `message` and routes it to `handler`, a callable
    *   spoa::Result (const spoa::Message&, spoa::Reply&)   (or returning void = done).
    * It is called concurrently from every I/O thread. Throws Error if the host refuses
    * (for example a name the instance's `messages` list does not give it). */
   template <class F>
   void on(std::string_view message, F&& handler) {
-    const CHandler c = wrap(std::forward<F>(handler));
-    const auto status = static_cast<Status>(
-        instance_.host->register_message(instance_.instance, to_str(message), c.function, c.user));
-    if (status == Status::ok) return;
-    std::string reason(to_string(status));
-    if (status == Status::not_claimed)
-      reason = "the instance's `messages` list in the spoa-host config does not include it";
-    else if (status == Status::duplicate)
-      reason = "registered twice";
-    throw Error("cannot register message '" + std::string(message) + "': " + reason);
+    claim(message, wrap(std::forward<F>(handler)));
   }
 
   /* on() for a member function of the plugin (or any object outliving the instance). */
   template <class C>
   void on(std::string_view message, C* object, Result (C::*method)(const Message&, Reply&)) {
-    on(message, [object, method](const Message& m, Reply& r) { return (object->*method)(m, r); });
+    on(message, bind(object, method));
   }
   template <class C>
   void on(std::string_view message, const C* object,
           Result (C::*method)(const Message&, Reply&) const) {
-    on(message, [object, method](const Message& m, Reply& r) { return (object->*method)(m, r); });
+    on(message, bind(object, method));
+  }
+
+  /* Claims every message of messages() for one handler (Message::name() tells them
+   * apart), so the operator writes the names once, in the spoa-host config:
+   *   ctx.on_each_claimed(this, &MyPlugin::answer);
+   * Throws Error when the host cannot tell the names (has_messages() is false). */
+  template <class F>
+  void on_each_claimed(F&& handler) {
+    const std::vector<std::string_view> names = messages();
+    if (names.empty()) return;
+    const CHandler c = wrap(std::forward<F>(handler));
+    for (std::string_view name : names)
+      claim(name, c);
+  }
+  template <class C>
+  void on_each_claimed(C* object, Result (C::*method)(const Message&, Reply&)) {
+    on_each_claimed(bind(object, method));
+  }
+  template <class C>
+  void on_each_claimed(const C* object, Result (C::*method)(const Message&, Reply&) const) {
+    on_each_claimed(bind(object, method));
+  }
+
+  /* Claims only the names in `subset`, for a plugin config key that narrows the
+   * instance's messages to some of them. Each name must be one of messages(): the first
+   * that is not throws Error naming it (and listing the instance's messages when the host
+   * can tell them); an empty subset throws too. Works with any host table, since the host
+   * checks the names itself. */
+  template <class F>
+  void on_each_claimed(const std::vector<std::string_view>& subset, F&& handler) {
+    if (subset.empty()) throw Error("an empty list of messages to claim");
+    const CHandler c = wrap(std::forward<F>(handler));
+    for (std::string_view name : subset)
+      claim(name, c);
   }
 
   /* The C handler on() would register, without registering it: for code that calls the C
@@ -1018,6 +1099,33 @@ class InitContext {
   }
 
  private:
+  template <class C, class M>
+  static auto bind(C* object, M method) {
+    return [object, method](const Message& m, Reply& r) { return (object->*method)(m, r); };
+  }
+
+  /* register_message(), with a refusal turned into an Error a person can act on. */
+  void claim(std::string_view message, const CHandler& c) {
+    const Status status = detail::to_status(
+        instance_.host->register_message(instance_.instance, to_str(message), c.function, c.user));
+    if (status == Status::ok) return;
+    std::string reason(to_string(status));
+    if (status == Status::not_claimed) {
+      reason = "the instance's `messages` list in the spoa-host config does not include it";
+      if (has_messages()) {
+        std::string list;
+        for (std::string_view name : messages())
+          list.append(list.empty() ? "" : ", ").append(name);
+        reason += " (it has: " + list + ")";
+      }
+    } else if (status == Status::duplicate) {
+      reason = "registered twice";
+    } else if (reason.rfind("invalid-", 0) == 0) {
+      reason = "the host answered status " + std::to_string(detail::to_abi(status));
+    }
+    throw Error("cannot register message '" + std::string(message) + "': " + reason);
+  }
+
   detail::InstanceBase& instance_;
   Config config_;
 };
@@ -1087,9 +1195,9 @@ const spoa_plugin_descriptor* descriptor(const char* name, const char* version) 
 
 /* Defines the entry symbol for the plugin class `Class`, which needs a constructor
  * `explicit Class(spoa::InitContext&)` and a destructor that stops everything it started.
- * `name` and `version` are string literals. Use once per .so, at namespace scope. */
+ * `name` and `version` are string literals. Use once per .so, at namespace scope. (plugin.h
+ * declares spoa_plugin_entry_v1, so the compiler checks this definition against it.) */
 #define SPOA_PLUGIN(Class, name, version)                                                  \
-  extern "C" SPOA_PLUGIN_EXPORT const spoa_plugin_descriptor* spoa_plugin_entry_v1(void);  \
   extern "C" SPOA_PLUGIN_EXPORT const spoa_plugin_descriptor* spoa_plugin_entry_v1(void) { \
     return ::spoa::detail::descriptor<Class>("" name, "" version);                         \
   }

@@ -12,8 +12,8 @@ static spoa_str str_of(const char* text) {
   return s;
 }
 
-static spoa_result on_answer(void* user, spoa_request* request, spoa_str message,
-                             const spoa_arg* args, size_t nargs) {
+static int32_t on_answer(void* user, spoa_request* request, spoa_str message, const spoa_arg* args,
+                         size_t nargs) {
   const spoa_host_api* host = (const spoa_host_api*)user;
   spoa_value value;
   (void)message;
@@ -21,14 +21,13 @@ static spoa_result on_answer(void* user, spoa_request* request, spoa_str message
   (void)nargs;
   value.type = SPOA_TYPE_INT32;
   value.u.int32 = 42;
-  return host->set_var(request, SPOA_SCOPE_TXN, str_of("answer"), &value) == SPOA_OK
-             ? SPOA_DONE
-             : SPOA_FAILED;
+  return host->set_var(request, SPOA_SCOPE_TXN, str_of("answer"), &value) == SPOA_OK ? SPOA_DONE
+                                                                                     : SPOA_FAILED;
 }
 
 static int answer_init(const spoa_host_api* host, spoa_instance* instance,
-                       const spoa_config_entry* config, size_t nconfig, void** state,
-                       char* error, size_t error_size) {
+                       const spoa_config_entry* config, size_t nconfig, void** state, char* error,
+                       size_t error_size) {
   (void)config;
   (void)nconfig;
   /* The host table outlives the instance, so it serves as the handler's user data. */
@@ -40,14 +39,20 @@ static int answer_init(const spoa_host_api* host, spoa_instance* instance,
   return 0;
 }
 
-static void answer_shutdown(void* state) { (void)state; }
+static void answer_shutdown(void* state) {
+  (void)state;
+}
 
 static const spoa_plugin_descriptor answer_descriptor = {
-    sizeof(spoa_plugin_descriptor), SPOA_ABI_MAJOR, SPOA_ABI_MINOR, "answer", "1.0.0",
-    answer_init, answer_shutdown,
+    sizeof(spoa_plugin_descriptor),
+    SPOA_ABI_MAJOR,
+    SPOA_ABI_MINOR,
+    "answer",
+    "1.0.0",
+    answer_init,
+    answer_shutdown,
 };
 
-SPOA_PLUGIN_EXPORT const spoa_plugin_descriptor* spoa_plugin_entry_v1(void);
 SPOA_PLUGIN_EXPORT const spoa_plugin_descriptor* spoa_plugin_entry_v1(void) {
   return &answer_descriptor;
 }

@@ -377,11 +377,33 @@ FakeHost::FakeHost() : max_actions_size_(16380 - 25) {
   table_.set_var = &FakeHost::on_set_var;
   table_.unset_var = &FakeHost::on_unset_var;
   table_.complete = &FakeHost::on_complete;
+  table_.claimed_messages = &FakeHost::on_claimed_messages;
 }
 
 FakeHost::~FakeHost() {
   if (initialized_ && !is_shut_down()) shutdown();
   if (library_ != nullptr) dlclose(library_);
+}
+
+void FakeHost::set_table_size(size_t bytes) {
+  if (initialized_) throw std::logic_error("FakeHost::set_table_size after init");
+  if (bytes > sizeof(spoa_host_api)) throw std::logic_error("FakeHost::set_table_size: too big");
+  table_.struct_size = bytes;
+  // Null every entry that does not fit entirely, as a table of that size would lack it.
+  auto cut = [&](auto& entry, size_t offset) {
+    if (offset + sizeof(entry) > bytes) entry = nullptr;
+  };
+  cut(table_.log, offsetof(spoa_host_api, log));
+  cut(table_.register_message, offsetof(spoa_host_api, register_message));
+  cut(table_.set_var, offsetof(spoa_host_api, set_var));
+  cut(table_.unset_var, offsetof(spoa_host_api, unset_var));
+  cut(table_.complete, offsetof(spoa_host_api, complete));
+  cut(table_.claimed_messages, offsetof(spoa_host_api, claimed_messages));
+}
+
+int FakeHost::claimed_messages_calls() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return claimed_messages_calls_;
 }
 
 void FakeHost::set_verbose(bool on) {
@@ -516,11 +538,10 @@ uint64_t FakeHost::call(std::string_view message, const std::vector<TestArg>& ar
     raw.push_back(spoa_arg{{names.back().data(), names.back().size()}, values.back().view()});
   }
   const std::string name(message);
-  // Read back as a plain int at once: a C plugin may return any int (misbehave.so returns
-  // 42), which is out of range for the C++ enum.
-  const int ret = static_cast<int>(handler.first(
-      handler.second, reinterpret_cast<spoa_request*>(slot), spoa_str{name.data(), name.size()},
-      raw.empty() ? nullptr : raw.data(), raw.size()));
+  // Any int32_t may come back (misbehave.so returns 42): plugin.h says it counts as FAILED.
+  const int32_t ret = handler.first(handler.second, reinterpret_cast<spoa_request*>(slot),
+                                    spoa_str{name.data(), name.size()},
+                                    raw.empty() ? nullptr : raw.data(), raw.size());
   {
     std::lock_guard<std::mutex> lock(mutex_);
     RequestRecord& r = slot->record;
@@ -536,7 +557,7 @@ uint64_t FakeHost::call(std::string_view message, const std::vector<TestArg>& ar
   return id;
 }
 
-int FakeHost::call_and_return(std::string_view message, const std::vector<TestArg>& args) {
+int32_t FakeHost::call_and_return(std::string_view message, const std::vector<TestArg>& args) {
   return request(call(message, args)).handler_return;
 }
 
@@ -582,7 +603,8 @@ std::vector<LogLine> FakeHost::logs() const {
 bool FakeHost::logged(spoa_log_level level, std::string_view substring) const {
   std::lock_guard<std::mutex> lock(mutex_);
   for (const LogLine& l : logs_) {
-    if (l.level == level && l.text.find(substring) != std::string::npos) return true;
+    if (l.level == static_cast<int32_t>(level) && l.text.find(substring) != std::string::npos)
+      return true;
   }
   return false;
 }
@@ -594,17 +616,17 @@ std::vector<std::string> FakeHost::violations() const {
 
 // ---- the function table ------------------------------------------------------------------
 
-void FakeHost::on_log(spoa_instance* instance, spoa_log_level level, spoa_str text) {
+void FakeHost::on_log(spoa_instance* instance, int32_t level, spoa_str text) {
   auto* host = reinterpret_cast<FakeHost*>(instance);
   std::string line(sv(text));
-  if (verbose) std::fprintf(stderr, "[plugin %s] %s\n", to_string(level), line.c_str());
+  if (verbose) std::fprintf(stderr, "[plugin %s] %s\n", log_level_name(level), line.c_str());
   std::lock_guard<std::mutex> lock(host->mutex_);
   if (host->shut_down_) host->violations_.push_back("log() after shutdown: " + line);
   host->logs_.push_back(LogLine{level, std::move(line)});
 }
 
-spoa_status FakeHost::on_register(spoa_instance* instance, spoa_str name,
-                                  spoa_message_handler handler, void* user) {
+int32_t FakeHost::on_register(spoa_instance* instance, spoa_str name, spoa_message_handler handler,
+                              void* user) {
   auto* host = reinterpret_cast<FakeHost*>(instance);
   std::lock_guard<std::mutex> lock(host->mutex_);
   const std::string message(sv(name));
@@ -657,8 +679,8 @@ spoa_status FakeHost::add_action(Slot& slot, Action action, std::string_view raw
   return SPOA_OK;
 }
 
-spoa_status FakeHost::on_set_var(spoa_request* request, spoa_scope scope, spoa_str name,
-                                 const spoa_value* value) {
+int32_t FakeHost::on_set_var(spoa_request* request, int32_t scope, spoa_str name,
+                             const spoa_value* value) {
   if (request == nullptr) return SPOA_ERR_INVALID_ARGUMENT;
   Slot& slot = *reinterpret_cast<Slot*>(request);
   std::lock_guard<std::mutex> lock(slot.host->mutex_);
@@ -677,7 +699,7 @@ spoa_status FakeHost::on_set_var(spoa_request* request, spoa_scope scope, spoa_s
   return slot.host->add_action(slot, std::move(action), sv(name));
 }
 
-spoa_status FakeHost::on_unset_var(spoa_request* request, spoa_scope scope, spoa_str name) {
+int32_t FakeHost::on_unset_var(spoa_request* request, int32_t scope, spoa_str name) {
   if (request == nullptr) return SPOA_ERR_INVALID_ARGUMENT;
   Slot& slot = *reinterpret_cast<Slot*>(request);
   std::lock_guard<std::mutex> lock(slot.host->mutex_);
@@ -686,11 +708,10 @@ spoa_status FakeHost::on_unset_var(spoa_request* request, spoa_scope scope, spoa
   return slot.host->add_action(slot, std::move(action), sv(name));
 }
 
-spoa_status FakeHost::on_complete(spoa_request* request, spoa_result result) {
+int32_t FakeHost::on_complete(spoa_request* request, int32_t result) {
   if (request == nullptr) return SPOA_ERR_INVALID_ARGUMENT;
   Slot& slot = *reinterpret_cast<Slot*>(request);
   FakeHost* host = slot.host;
-  const int raw_result = static_cast<int>(result);
   {
     std::lock_guard<std::mutex> lock(host->mutex_);
     RequestRecord& r = slot.record;
@@ -704,11 +725,9 @@ spoa_status FakeHost::on_complete(spoa_request* request, spoa_result result) {
       r.refused.push_back(RefusedCall{"complete", SPOA_ERR_NOT_ALLOWED});
       return SPOA_ERR_NOT_ALLOWED;
     }
-    if (raw_result != SPOA_DONE && raw_result != SPOA_FAILED) {
-      r.refused.push_back(RefusedCall{"complete", SPOA_ERR_INVALID_ARGUMENT});
-      return SPOA_ERR_INVALID_ARGUMENT;
-    }
-    r.completion = static_cast<spoa_result>(raw_result);
+    // plugin.h: "any other value counts as SPOA_FAILED", and the call is accepted.
+    r.completion = result == SPOA_DONE ? SPOA_DONE : SPOA_FAILED;
+    r.completion_value = result;
     r.complete_thread = std::this_thread::get_id();
     if (r.state == RequestState::in_handler) {
       r.completed_before_return = true;
@@ -719,6 +738,19 @@ spoa_status FakeHost::on_complete(spoa_request* request, spoa_result result) {
   }
   host->changed_.notify_all();
   return SPOA_OK;
+}
+
+size_t FakeHost::on_claimed_messages(spoa_instance* instance, spoa_str* names, size_t capacity) {
+  if (instance == nullptr) return 0;
+  auto* host = reinterpret_cast<FakeHost*>(instance);
+  std::lock_guard<std::mutex> lock(host->mutex_);
+  ++host->claimed_messages_calls_;
+  // plugin.h: the views live until shutdown() returns, and no host call may follow it.
+  if (host->shut_down_) host->violations_.push_back("claimed_messages() after shutdown");
+  const std::vector<std::string>& claimed = host->claimed_;
+  for (size_t i = 0; names != nullptr && i < capacity && i < claimed.size(); ++i)
+    names[i] = spoa_str{claimed[i].data(), claimed[i].size()};
+  return claimed.size();
 }
 
 const char* to_string(spoa_status status) {
@@ -742,8 +774,8 @@ const char* to_string(spoa_status status) {
   }
 }
 
-const char* to_string(spoa_log_level level) {
-  switch (static_cast<int>(level)) {
+const char* log_level_name(int32_t level) {
+  switch (level) {
     case SPOA_LOG_TRACE:
       return "trace";
     case SPOA_LOG_DEBUG:

@@ -80,7 +80,7 @@ Action set_var(spoa_scope scope, std::string name, TypedValue value);
 Action unset_var(spoa_scope scope, std::string name);
 
 struct LogLine {
-  spoa_log_level level;
+  int32_t level;  // as the plugin passed it: a spoa_log_level, or anything else it chose
   std::string text;
 };
 
@@ -99,8 +99,9 @@ struct RequestRecord {
   uint64_t id = 0;
   std::string message;
   RequestState state = RequestState::in_handler;
-  int handler_return = -1;                // the raw value, not clamped to spoa_result
-  std::optional<spoa_result> completion;  // from the one accepted complete()
+  int32_t handler_return = -1;              // the raw value, not clamped to spoa_result
+  std::optional<spoa_result> completion;    // from the one accepted complete(): DONE or FAILED
+  std::optional<int32_t> completion_value;  // what that complete() passed (42 counts as FAILED)
   bool completed_before_return = false;
   int complete_calls = 0;
   std::thread::id handler_thread;
@@ -134,8 +135,9 @@ class FakeHost {
   void attach(const spoa_plugin_descriptor* descriptor);
   const spoa_plugin_descriptor& descriptor() const;
 
-  // Runs init(). `claimed` is the instance's `messages` list from the server config.
-  // Returns the plugin's error text on failure.
+  // Runs init(). `claimed` is the instance's `messages` list from the server config, which
+  // is also what the table's claimed_messages() answers. Returns the plugin's error text
+  // on failure.
   std::optional<std::string> init(const std::vector<std::pair<std::string, std::string>>& config,
                                   const std::vector<std::string>& claimed);
   bool registered(std::string_view message) const;
@@ -144,7 +146,7 @@ class FakeHost {
   // Calls the handler of `message` on this thread; returns the request id.
   uint64_t call(std::string_view message, const std::vector<TestArg>& args);
   // The handler's raw return value (for readability in tests).
-  int call_and_return(std::string_view message, const std::vector<TestArg>& args);
+  int32_t call_and_return(std::string_view message, const std::vector<TestArg>& args);
 
   RequestRecord request(uint64_t id) const;
   bool wait_finished(uint64_t id, std::chrono::milliseconds timeout) const;
@@ -155,6 +157,13 @@ class FakeHost {
 
   // The per-message action budget (the real host derives it from max-frame-size).
   void set_max_actions_size(size_t bytes);
+
+  // Hands the plugin a shorter function table, as a host of an older minor (or a
+  // hand-made table) would: struct_size says `bytes` and every entry past it is null.
+  // Call before init().
+  void set_table_size(size_t bytes);
+  // How many times the plugin called claimed_messages().
+  int claimed_messages_calls() const;
 
   std::vector<LogLine> logs() const;
   bool logged(spoa_log_level level, std::string_view substring) const;
@@ -174,13 +183,14 @@ class FakeHost {
     RequestRecord record;
   };
 
-  static void on_log(spoa_instance* instance, spoa_log_level level, spoa_str text);
-  static spoa_status on_register(spoa_instance* instance, spoa_str name,
-                                 spoa_message_handler handler, void* user);
-  static spoa_status on_set_var(spoa_request* request, spoa_scope scope, spoa_str name,
-                                const spoa_value* value);
-  static spoa_status on_unset_var(spoa_request* request, spoa_scope scope, spoa_str name);
-  static spoa_status on_complete(spoa_request* request, spoa_result result);
+  static void on_log(spoa_instance* instance, int32_t level, spoa_str text);
+  static int32_t on_register(spoa_instance* instance, spoa_str name, spoa_message_handler handler,
+                             void* user);
+  static int32_t on_set_var(spoa_request* request, int32_t scope, spoa_str name,
+                            const spoa_value* value);
+  static int32_t on_unset_var(spoa_request* request, int32_t scope, spoa_str name);
+  static int32_t on_complete(spoa_request* request, int32_t result);
+  static size_t on_claimed_messages(spoa_instance* instance, spoa_str* names, size_t capacity);
 
   spoa_status add_action(Slot& slot, Action action, std::string_view raw_name);
   size_t actions_size(const RequestRecord& record) const;
@@ -197,7 +207,8 @@ class FakeHost {
   bool in_init_ = false;
   std::thread::id init_thread_;
   bool shut_down_ = false;
-  std::vector<std::string> claimed_;
+  std::vector<std::string> claimed_;  // set once in init(), before the plugin runs
+  int claimed_messages_calls_ = 0;
   std::map<std::string, std::pair<spoa_message_handler, void*>, std::less<>> handlers_;
   // deque: a Slot's address is the request handle the plugin holds, so it never moves.
   std::deque<Slot> slots_;
@@ -215,6 +226,6 @@ inline void PrintTo(const Action& a, std::ostream* os) {
 }
 
 const char* to_string(spoa_status status);
-const char* to_string(spoa_log_level level);
+const char* log_level_name(int32_t level);  // "info", or "level?" for a value out of range
 
 }  // namespace spoa::testing

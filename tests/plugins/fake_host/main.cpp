@@ -5,6 +5,8 @@
 //   spoa-fake-host --plugin ./example-c.so [--messages a,b] [--config key=value]...
 //                  [--timeout-ms N] --test MESSAGE [name=type:value]...
 //
+// --messages is the instance's `messages` list, what the table's claimed_messages()
+// answers (default: MESSAGE alone).
 // stdout: one line per action (`set-var txn.greeting string "hello"`), then
 // `result done|failed`. Plugin log lines go to stderr. Exit status: 0 done, 1 failed,
 // 2 usage, load or init error, 3 no complete() within the timeout.

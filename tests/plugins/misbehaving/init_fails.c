@@ -28,7 +28,6 @@ static const spoa_plugin_descriptor descriptor = {sizeof(spoa_plugin_descriptor)
                                                   init_fails_init,
                                                   NULL};
 
-SPOA_PLUGIN_EXPORT const spoa_plugin_descriptor* spoa_plugin_entry_v1(void);
 SPOA_PLUGIN_EXPORT const spoa_plugin_descriptor* spoa_plugin_entry_v1(void) {
   return &descriptor;
 }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -14,32 +15,43 @@
 #include <utility>
 #include <vector>
 
-extern "C" {
-// misbehave_raw.c: the C handler registered with the host. It answers `bad_return` itself
-// (an out-of-range spoa_result can only be produced without UB in C) and passes every
-// other message to the C++ handler below.
-spoa_result misbehave_raw_handler(void* user, spoa_request* request, spoa_str message,
-                                  const spoa_arg* args, size_t nargs);
-struct misbehave_route {
-  spoa_message_handler cpp_handler;
-  void* cpp_user;
-};
-}
-
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
+bool is_mode(const spoa_arg& arg, std::string_view mode) {
+  return spoa::to_view(arg.name) == "mode" && arg.value.type == SPOA_TYPE_STRING &&
+         spoa::to_view(arg.value.u.bytes) == mode;
+}
+
+// The handler the host sees. It answers `bad_return` itself, with a value that is no
+// spoa_result (the ABI carries an int32_t, so this is well defined even in C++), and hands
+// every other message to the plugin.hpp handler in `user`.
+std::int32_t raw_handler(void* user, spoa_request* request, spoa_str message, const spoa_arg* args,
+                         size_t nargs) noexcept {
+  const auto* wrapped = static_cast<const spoa::CHandler*>(user);
+  for (size_t i = 0; i < nargs; ++i) {
+    // plugin.h: "Any other value is treated as SPOA_FAILED".
+    if (is_mode(args[i], "bad_return")) return 42;
+  }
+  return wrapped->function(wrapped->user, request, message, args, nargs);
+}
+
 class Misbehave {
  public:
   explicit Misbehave(spoa::InitContext& ctx) : host_(&ctx.host()), log_(ctx.logger()) {
-    ctx.config().reject_unknown({"messages"});
-    const spoa::CHandler cpp =
-        ctx.wrap([this](const spoa::Message& m, spoa::Reply& r) { return answer(m, r); });
-    route_ = misbehave_route{cpp.function, cpp.user};
-    for (std::string_view name : ctx.config().get_list("messages", "misbehave")) {
-      const auto status = static_cast<spoa::Status>(ctx.host().register_message(
-          ctx.instance(), spoa::to_str(name), &misbehave_raw_handler, &route_));
+    const spoa::Config& config = ctx.config();
+    config.reject_unknown({"messages"});
+    wrapped_ = ctx.wrap([this](const spoa::Message& m, spoa::Reply& r) { return answer(m, r); });
+    // Every message the instance is given, or only those of the optional `messages` key.
+    const std::vector<std::string_view> claimed = ctx.messages();
+    for (std::string_view name : claimed)
+      claimed_.append(claimed_.empty() ? "" : ",").append(name);
+    const std::vector<std::string_view> names =
+        config.contains("messages") ? config.get_list("messages") : claimed;
+    for (std::string_view name : names) {
+      const spoa::Status status = spoa::detail::to_status(
+          ctx.host().register_message(ctx.instance(), spoa::to_str(name), &raw_handler, &wrapped_));
       if (status != spoa::Status::ok)
         throw spoa::Error("cannot register '" + std::string(name) +
                           "': " + std::string(to_string(status)));
@@ -90,6 +102,29 @@ class Misbehave {
       pending.set(spoa::Scope::txn, "inline", true);
       pending.complete(spoa::Result::done);
       return spoa::Result::pending;
+    }
+    if (mode == "claimed") {
+      reply.set(spoa::Scope::txn, "claimed", claimed_);
+      reply.set(spoa::Scope::txn, "message", message.name());
+      return spoa::Result::done;
+    }
+    if (mode == "bad_complete") {
+      // The action must not reach HAProxy: complete() with 42 counts as FAILED.
+      spoa_request* raw = reply.defer().release();
+      const spoa_value v = bool_value(true);
+      host_->set_var(raw, SPOA_SCOPE_TXN, spoa::to_str("before_bad_complete"), &v);
+      const spoa::Status status = spoa::detail::to_status(host_->complete(raw, 42));
+      log_.info("bad_complete: complete(42) returned " + std::string(to_string(status)));
+      return spoa::Result::pending;
+    }
+    if (mode == "bad_scope") {
+      // Scopes cross the ABI as int32_t (and spoa::Scope has it as its underlying type, so
+      // these casts are well defined): the host must refuse values out of range.
+      const spoa::Status low = reply.set(static_cast<spoa::Scope>(-1), "bad_low", true);
+      const spoa::Status high = reply.set(static_cast<spoa::Scope>(99), "bad_high", true);
+      reply.set(spoa::Scope::txn, "bad_scope_refused",
+                low == spoa::Status::invalid_argument && high == spoa::Status::invalid_argument);
+      return spoa::Result::done;
     }
     if (mode == "set_after_complete") {
       spoa_request* raw = reply.defer().release();
@@ -166,7 +201,8 @@ class Misbehave {
 
   const spoa_host_api* host_;
   spoa::Logger log_;
-  misbehave_route route_{};
+  spoa::CHandler wrapped_{};
+  std::string claimed_;  // the instance's messages, comma-joined
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;

@@ -1,7 +1,8 @@
-/* Out-of-tree C plugin: message "greet" sets txn greeting = "hello", and ip_seen = true
- * when an `ip` argument holds an address. */
+/* Out-of-tree C plugin: every message the config gives the instance ("greet" in the test)
+ * sets txn greeting = "hello", and ip_seen = true when an `ip` argument holds an address. */
 #include <spoa/plugin.h>
 
+#include <stddef.h>
 #include <string.h>
 
 static const spoa_host_api* host_table;
@@ -13,8 +14,8 @@ static spoa_str str(const char* s) {
   return r;
 }
 
-static spoa_result greet(void* user, spoa_request* request, spoa_str message, const spoa_arg* args,
-                         size_t nargs) {
+static int32_t greet(void* user, spoa_request* request, spoa_str message, const spoa_arg* args,
+                     size_t nargs) {
   spoa_value v;
   size_t i;
   (void)user, (void)message;
@@ -34,12 +35,23 @@ static spoa_result greet(void* user, spoa_request* request, spoa_str message, co
 
 static int init(const spoa_host_api* host, spoa_instance* instance, const spoa_config_entry* config,
                 size_t nconfig, void** state, char* error, size_t error_size) {
+  spoa_str names[8];
+  size_t count, i;
   (void)config, (void)nconfig, (void)state;
   host_table = host;
-  if (host->register_message(instance, str("greet"), greet, NULL) != SPOA_OK) {
-    strncpy(error, "cannot claim message greet", error_size - 1);
+  if (host->struct_size <
+      offsetof(spoa_host_api, claimed_messages) + sizeof host->claimed_messages) {
+    strncpy(error, "the host has no claimed_messages()", error_size - 1);
     error[error_size - 1] = '\0';
     return 1;
+  }
+  count = host->claimed_messages(instance, names, sizeof names / sizeof names[0]);
+  for (i = 0; i < count && i < sizeof names / sizeof names[0]; ++i) {
+    if (host->register_message(instance, names[i], greet, NULL) != SPOA_OK) {
+      strncpy(error, "cannot claim a message", error_size - 1);
+      error[error_size - 1] = '\0';
+      return 1;
+    }
   }
   return 0;
 }
@@ -47,7 +59,6 @@ static int init(const spoa_host_api* host, spoa_instance* instance, const spoa_c
 static const spoa_plugin_descriptor descriptor = {
     sizeof(spoa_plugin_descriptor), SPOA_ABI_MAJOR, SPOA_ABI_MINOR, "greeter-c", "1.0", init, NULL};
 
-SPOA_PLUGIN_EXPORT const spoa_plugin_descriptor* spoa_plugin_entry_v1(void);
 SPOA_PLUGIN_EXPORT const spoa_plugin_descriptor* spoa_plugin_entry_v1(void) {
   return &descriptor;
 }

@@ -7,7 +7,7 @@ class Greeter {
  public:
   explicit Greeter(spoa::InitContext& ctx) {
     ctx.config().reject_unknown({});
-    ctx.on("greet", [](const spoa::Message& m, spoa::Reply& r) {
+    ctx.on_each_claimed([](const spoa::Message& m, spoa::Reply& r) {
       r.set(spoa::Scope::txn, "greeting", "hello");
       if (const auto ip = m.find("ip"); ip && (ip->as_ipv4() || ip->as_ipv6()))
         r.set(spoa::Scope::txn, "ip_seen", true);

@@ -49,7 +49,7 @@ uint32_t Dispatcher::dispatch(const Generation& generation, const spop::NotifyDe
         log::warn(
             "plugin {}: handler for \"{}\" returned {}, which is not a spoa_result; "
             "treated as FAILED",
-            route->instance->name(), route->message, static_cast<int>(result));
+            route->instance->name(), route->message, result);
       }
       count_failure(*request);
       request->actions.clear();

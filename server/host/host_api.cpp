@@ -109,15 +109,23 @@ int32_t api_unset_var(spoa_request* handle, int32_t scope, spoa_str name) {
 }
 
 int32_t api_complete(spoa_request* handle, int32_t result) {
-  if (handle == nullptr) return SPOA_ERR_INVALID_ARGUMENT;
+  if (handle == nullptr) return SPOA_ERR_NOT_ALLOWED;  // plugin.h: OK or NOT_ALLOWED only
   uint16_t generation = 0;
   Request* request = Request::from_handle(handle, generation);
   const int32_t normalised = result == SPOA_DONE ? SPOA_DONE : SPOA_FAILED;
   if (!request->try_complete(generation, normalised)) {
+    // The request may already be recycled, so its plugin cannot be named safely here.
     log::warn(
         "a plugin called complete() on a request that is already complete or stale; "
         "ignored (complete() must be called exactly once per PENDING)");
     return SPOA_ERR_NOT_ALLOWED;
+  }
+  if (result != SPOA_DONE && result != SPOA_FAILED) {
+    // Still ours until the home thread takes the completion, so the instance is stable.
+    log::warn(
+        "plugin {}: complete() called with {}, which is neither SPOA_DONE nor "
+        "SPOA_FAILED; treated as FAILED",
+        request->instance != nullptr ? request->instance->name() : "?", result);
   }
   request->home().post_completion(request, generation);
   return SPOA_OK;

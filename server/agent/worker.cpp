@@ -19,10 +19,13 @@ Worker::Worker(unsigned index, EngineSettings settings,
 
 Worker::~Worker() {
   // Connections still held (a stopped io_context drops their handlers) abandon their
-  // pending requests here, while the pool is alive.
-  for (const auto& entry : connections_)
-    entry.second->close_now();
-  connections_.clear();
+  // pending requests here, while the pool is alive; closing detaches them, so iterate a
+  // copy, and tell nobody: the server is going away too.
+  on_connection_closed_ = nullptr;
+  close_connections();
+  // If this was the last reference, plugins shut down now and may still complete() into
+  // io_, which is alive until the members go.
+  generation_.reset();
 }
 
 void Worker::post_completion(host::Request* request, uint16_t generation) {

@@ -57,10 +57,12 @@ class Worker final : public host::CompletionQueue {
  private:
   unsigned index_;
   EngineSettings settings_;
-  boost::asio::io_context io_{1};  // one thread runs it: no locking inside Asio
+  // Declared before io_ so they outlive it: handlers still queued in io_ hold connections
+  // whose calls go back to the pool when io_ destroys them.
   host::RequestPool pool_;
   host::Dispatcher dispatcher_;
   std::shared_ptr<const host::Generation> generation_;
+  boost::asio::io_context io_{1};  // one thread runs it: no locking inside Asio
   // Keyed by address so a close finds its entry in O(1), whatever the connection count.
   std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
   std::function<void()> on_connection_closed_;

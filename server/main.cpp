@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "agent/server.hpp"
 #include "config/config.hpp"
+#include "daemon.hpp"
 #include "host/generation.hpp"
 #include "host/test_mode.hpp"
 #include "log/log.hpp"
@@ -40,66 +40,6 @@ std::string version_line() {
 void print_diagnostics(const std::vector<config::Diagnostic>& diagnostics) {
   for (const auto& diagnostic : diagnostics)
     std::cerr << diagnostic.to_string() << '\n';
-}
-
-log::Level to_log_level(config::LogLevel level) {
-  switch (level) {
-    case config::LogLevel::trace:
-      return log::Level::trace;
-    case config::LogLevel::debug:
-      return log::Level::debug;
-    case config::LogLevel::info:
-      return log::Level::info;
-    case config::LogLevel::warn:
-      return log::Level::warn;
-    case config::LogLevel::error:
-      return log::Level::error;
-  }
-  return log::Level::info;
-}
-
-void set_up_logging(const config::LogSettings& settings) {
-  log::set_level(to_log_level(settings.level));
-  const bool journal =
-      settings.target == config::LogTarget::journal ||
-      (settings.target == config::LogTarget::automatic && log::stderr_is_journal());
-  log::set_target(journal ? log::Target::journal : log::Target::stderr_stream);
-}
-
-// "echo (/usr/lib/.../echo.so) → echo, echo-res"
-std::string describe_plugins(const host::Generation& generation) {
-  if (generation.instances().empty()) return "none";
-  std::string text;
-  for (const auto& instance : generation.instances()) {
-    if (!text.empty()) text += "; ";
-    text += instance->name() + " (" + instance->settings().path + ") →";
-    const char* separator = " ";
-    for (const auto& handler : instance->handlers()) {
-      text += separator + handler.message;
-      separator = ", ";
-    }
-  }
-  return text;
-}
-
-std::string join(const std::vector<std::string>& items) {
-  std::string text;
-  for (const auto& item : items)
-    text += (text.empty() ? "" : ", ") + item;
-  return text;
-}
-
-int serve(const config::Config& config, std::shared_ptr<host::Generation> generation) {
-  // Computed before the server takes the only reference.
-  const std::string plugins = describe_plugins(*generation);
-  agent::Server server(config, std::move(generation));
-  server.set_on_ready([&server, &plugins] {
-    // One line that says what runs: the addresses are the bound ones (a port 0 shows the
-    // kernel's choice), which is also how tests find the port.
-    log::info("{} ready: listening on {}; {} I/O threads; plugins: {}", version_line(),
-              join(server.local_addresses()), server.thread_count(), plugins);
-  });
-  return server.run();
 }
 
 int run(int argc, char** argv) {
@@ -151,7 +91,8 @@ int run(int argc, char** argv) {
     return host::run_test_mode(config, std::move(generation), *command_line.test_message,
                                command_line.test_args, std::cout, std::cerr);
   }
-  return serve(config, std::move(generation));
+  return run_daemon(command_line, config, std::move(generation), SPOA_DEFAULT_PLUGIN_DIR,
+                    version_line());
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <exception>
 
@@ -253,6 +254,32 @@ void Server::swap_generation(std::shared_ptr<const host::Generation> generation)
   });
 }
 
+void Server::swap_settings(const EngineSettings& settings) {
+  asio::dispatch(io_, [this, settings] {
+    settings_ = settings;
+    for (auto& worker : workers_) {
+      Worker* target = worker.get();
+      asio::post(target->io(), [target, settings] { target->set_settings(settings); });
+    }
+  });
+}
+
+void Server::probe_workers(std::function<void()> done) {
+  asio::dispatch(io_, [this, done = std::move(done)]() mutable {
+    auto remaining = std::make_shared<std::atomic<size_t>>(workers_.size());
+    auto shared_done = std::make_shared<std::function<void()>>(std::move(done));
+    if (workers_.empty()) {
+      (*shared_done)();
+      return;
+    }
+    for (auto& worker : workers_) {
+      asio::post(worker->io(), [this, remaining, shared_done] {
+        if (remaining->fetch_sub(1) == 1) asio::post(io_, [shared_done] { (*shared_done)(); });
+      });
+    }
+  });
+}
+
 void Server::reap_retired_generations() {
   // use_count() == 1 means only this list holds it: no worker dispatches into it and no
   // connection's request still points at it, and none can get a new reference from here.
@@ -405,6 +432,7 @@ void Server::begin_drain() {
   }
   if (state_ != State::running) return;
   state_ = State::draining;
+  if (on_stopping_) on_stopping_();
   close_listeners();
   // Parked sockets never saw a HELLO reply; HAProxy retries them elsewhere.
   parked_.clear();

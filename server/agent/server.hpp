@@ -62,6 +62,8 @@ class Server {
   void set_on_ready(std::function<void()> callback) { on_ready_ = std::move(callback); }
   // Main thread, on SIGHUP. Without one, SIGHUP is logged as not supported.
   void set_on_reload(std::function<void()> callback) { on_reload_ = std::move(callback); }
+  // Main thread, once, when a graceful shutdown begins (systemd's STOPPING=1).
+  void set_on_stopping(std::function<void()> callback) { on_stopping_ = std::move(callback); }
 
   // Binds, starts the workers and serves until SIGTERM/SIGINT (or stop()) and the drain
   // that follows are over. Returns the process exit code: 0 after a shutdown, 1 when a
@@ -75,6 +77,11 @@ class Server {
   // Any thread: new NOTIFYs dispatch into `generation` from now on. The previous one is
   // shut down on the main thread once no worker and no request refers to it any more.
   void swap_generation(std::shared_ptr<const host::Generation> generation);
+  // Any thread: new connections and new NOTIFYs use these limits and timeouts (a reload).
+  void swap_settings(const EngineSettings& settings);
+  // Any thread: `done` runs on the main thread once every worker has run an empty task,
+  // i.e. no worker's event loop is stuck. Drives the systemd watchdog.
+  void probe_workers(std::function<void()> done);
 
   // The main thread's context: signals, accepts, timers. Issue 5 hangs its watchdog here.
   boost::asio::io_context& io() { return io_; }
@@ -128,6 +135,7 @@ class Server {
 
   std::function<void()> on_ready_;
   std::function<void()> on_reload_;
+  std::function<void()> on_stopping_;
 
   // Destroyed last: every object below may hold handlers or sockets of it.
   boost::asio::io_context io_{1};

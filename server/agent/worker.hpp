@@ -33,6 +33,8 @@ class Worker final : public host::CompletionQueue {
 
   // The generation new NOTIFYs dispatch into. Swapped on reload by posting to this worker.
   const std::shared_ptr<const host::Generation>& generation() const { return generation_; }
+  // On reload; connections read settings() as they go, so this thread only.
+  void set_settings(const EngineSettings& settings) { settings_ = settings; }
   void set_generation(std::shared_ptr<const host::Generation> generation) {
     generation_ = std::move(generation);
   }

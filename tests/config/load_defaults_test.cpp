@@ -27,7 +27,8 @@ TEST_F(LoadConfig, ShippedDefaultConfigLoads) {
   EXPECT_EQ(config.server.capabilities, std::vector<std::string>{"pipelining"});
   EXPECT_EQ(config.timeouts.hello, 5s);
   EXPECT_EQ(config.timeouts.idle, 10min);
-  EXPECT_EQ(config.timeouts.processing, 1s);
+  // Below the example spoe.conf's `timeout processing 500ms`, on purpose.
+  EXPECT_EQ(config.timeouts.processing, 400ms);
   EXPECT_EQ(config.log.level, LogLevel::info);
   EXPECT_EQ(config.log.target, LogTarget::automatic);
   EXPECT_FALSE(config.metrics.listen);

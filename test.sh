@@ -11,14 +11,16 @@ werror=(-DSPOA_WERROR=ON)
 status=0
 run_preset() {
   local preset=$1
+  shift
   echo "=== $preset: configure and build ==="
-  cmake --preset "$preset" "${werror[@]}" >/dev/null
+  cmake --preset "$preset" "${werror[@]}" "$@" >/dev/null
   cmake --build --preset "$preset"
   echo "=== $preset: tests ==="
   ctest --preset "$preset" -j2 || status=1
 }
 
-run_preset release
+# The release stage also builds the Debian packages, installs them and checks the units.
+run_preset release -DSPOA_PACKAGING_TESTS=ON
 run_preset asan
 run_preset tsan
 

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <vector>
 
 #include "log/log.hpp"
 
@@ -28,11 +29,21 @@ std::string dl_error() {
   return text != nullptr ? text : "unknown dlopen error";
 }
 
-// Every library loaded and still referenced by some generation, by path.
+// Every library loaded and still referenced by some generation, by path: several at once
+// while a reload runs a replaced file beside the old one.
 std::mutex loaded_mutex;
-std::map<std::string, std::weak_ptr<PluginLibrary>>& loaded() {
-  static std::map<std::string, std::weak_ptr<PluginLibrary>> libraries;
+std::map<std::string, std::vector<std::weak_ptr<PluginLibrary>>>& loaded() {
+  static std::map<std::string, std::vector<std::weak_ptr<PluginLibrary>>> libraries;
   return libraries;
+}
+
+// True if the dynamic loader already has an object under this name: dlopen(path) would
+// return it whatever is on disk now, since glibc matches loaded objects by name first.
+bool loader_has(const std::string& path) {
+  void* handle = dlopen(path.c_str(), RTLD_LAZY | RTLD_LOCAL | RTLD_NOLOAD);
+  if (handle == nullptr) return false;
+  dlclose(handle);  // RTLD_NOLOAD still took a reference
+  return true;
 }
 
 // A sealed in-memory copy of `path`: dlopen through /proc/self/fd sees a new inode, so the
@@ -74,9 +85,15 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::string& path, std:
                               static_cast<uint64_t>(st.st_size),
                               st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec};
   std::lock_guard lock(loaded_mutex);
-  auto& slot = loaded()[path];
-  if (auto existing = slot.lock()) {
-    if (existing->identity_ == identity) return existing;
+  auto& libraries = loaded()[path];
+  std::erase_if(libraries, [](const auto& library) { return library.expired(); });
+  for (const auto& weak : libraries) {
+    if (auto existing = weak.lock(); existing && existing->identity_ == identity) return existing;
+  }
+  std::shared_ptr<PluginLibrary> library;
+  if (loader_has(path)) {
+    // An older image of this path is still mapped (a generation still running, or one
+    // that failed to start after loading it): load the file on disk from a copy.
     std::string copy_error;
     const int copy = copy_to_memfd(path, copy_error);
     if (copy < 0) {
@@ -87,13 +104,12 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::string& path, std:
         "{}: file changed on disk since it was loaded; loading the new file beside the "
         "old one",
         path);
-    auto library = open(path, fmt::format("/proc/self/fd/{}", copy), identity, error);
+    library = open(path, fmt::format("/proc/self/fd/{}", copy), identity, error);
     ::close(copy);  // the mapping keeps the memory alive
-    if (library) slot = library;
-    return library;
+  } else {
+    library = open(path, path, identity, error);
   }
-  auto library = open(path, path, identity, error);
-  if (library) slot = library;
+  if (library) libraries.push_back(library);
   return library;
 }
 

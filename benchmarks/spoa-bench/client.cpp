@@ -55,24 +55,8 @@ struct Buffer {
   }
 };
 
-const char* type_name(uint8_t raw) {
-  switch (static_cast<spop::FrameType>(raw)) {
-    case spop::FrameType::unset:
-      return "UNSET";
-    case spop::FrameType::haproxy_hello:
-      return "HAPROXY-HELLO";
-    case spop::FrameType::haproxy_disconnect:
-      return "HAPROXY-DISCONNECT";
-    case spop::FrameType::notify:
-      return "NOTIFY";
-    case spop::FrameType::agent_hello:
-      return "AGENT-HELLO";
-    case spop::FrameType::agent_disconnect:
-      return "AGENT-DISCONNECT";
-    case spop::FrameType::ack:
-      return "ACK";
-  }
-  return "unknown";
+std::string type_name(uint8_t raw) {
+  return std::string(spop::name_of(static_cast<spop::FrameType>(raw)));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 namespace spop {
 
@@ -28,6 +29,27 @@ constexpr bool is_known(FrameType type) noexcept {
       return true;
   }
   return false;
+}
+
+// The frame's name as SPOE.txt spells it, for log lines and error messages.
+constexpr std::string_view name_of(FrameType type) noexcept {
+  switch (type) {
+    case FrameType::unset:
+      return "UNSET";
+    case FrameType::haproxy_hello:
+      return "HAPROXY-HELLO";
+    case FrameType::haproxy_disconnect:
+      return "HAPROXY-DISCONNECT";
+    case FrameType::notify:
+      return "NOTIFY";
+    case FrameType::agent_hello:
+      return "AGENT-HELLO";
+    case FrameType::agent_disconnect:
+      return "AGENT-DISCONNECT";
+    case FrameType::ack:
+      return "ACK";
+  }
+  return "unknown";
 }
 
 // FLAGS bits 2-31 are reserved: sent as 0, ignored on receipt (spop.md §1).

@@ -79,23 +79,8 @@ std::string hex(std::span<const uint8_t> bytes, size_t limit = 64) {
 }
 
 std::string type_name(uint8_t type) {
-  switch (static_cast<spop::FrameType>(type)) {
-    case spop::FrameType::unset:
-      return "UNSET";
-    case spop::FrameType::haproxy_hello:
-      return "HAPROXY-HELLO";
-    case spop::FrameType::haproxy_disconnect:
-      return "HAPROXY-DISCONNECT";
-    case spop::FrameType::notify:
-      return "NOTIFY";
-    case spop::FrameType::agent_hello:
-      return "AGENT-HELLO";
-    case spop::FrameType::agent_disconnect:
-      return "AGENT-DISCONNECT";
-    case spop::FrameType::ack:
-      return "ACK";
-  }
-  return "type " + std::to_string(type);
+  const auto known = static_cast<spop::FrameType>(type);
+  return spop::is_known(known) ? std::string(spop::name_of(known)) : "type " + std::to_string(type);
 }
 
 DisconnectInfo decode_disconnect_frame(const ReceivedFrame& frame) {

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "../spop/wire.hpp"
 #include "agent_process.hpp"
 #include "spop_client.hpp"
 
@@ -17,35 +18,8 @@ namespace spoa::itest {
 
 using namespace std::chrono_literals;
 
-// spop.md's byte notation: hex pairs, "quoted ASCII", spaces and '|' ignored.
-inline Bytes wire(std::string_view text) {
-  Bytes out;
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < text.size();) {
-    const char c = text[i];
-    if (c == ' ' || c == '|' || c == '\n') {
-      ++i;
-    } else if (c == '"') {
-      const size_t close = text.find('"', i + 1);
-      if (close == std::string_view::npos) throw std::invalid_argument("unclosed quote");
-      for (size_t j = i + 1; j < close; ++j)
-        out.push_back(static_cast<uint8_t>(text[j]));
-      i = close + 1;
-    } else {
-      if (i + 1 >= text.size() || nibble(c) < 0 || nibble(text[i + 1]) < 0) {
-        throw std::invalid_argument("bad hex at offset " + std::to_string(i));
-      }
-      out.push_back(static_cast<uint8_t>(nibble(c) << 4 | nibble(text[i + 1])));
-      i += 2;
-    }
-  }
-  return out;
-}
+// spop.md's byte notation, shared with the codec's tests.
+using spop::test::wire;
 
 // "pipelining, async" -> {"async", "pipelining"}
 inline std::set<std::string> capability_set(std::string_view list) {

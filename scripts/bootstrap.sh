@@ -11,6 +11,7 @@ spoa_test_packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev clang-format
   haproxy curl systemd
+  prometheus
 )
 
 spoa_missing_packages() {

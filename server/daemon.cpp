@@ -1,12 +1,20 @@
 #include "daemon.hpp"
 
+#include <spoa/plugin.h>
+
 #include <boost/asio/steady_timer.hpp>
 
+#include <array>
+#include <atomic>
+#include <chrono>
 #include <optional>
 
 #include "agent/engine_settings.hpp"
 #include "agent/server.hpp"
 #include "log/log.hpp"
+#include "metrics/http_endpoint.hpp"
+#include "metrics/process.hpp"
+#include "metrics/registry.hpp"
 #include "systemd/service_notifier.hpp"
 #include "systemd/socket_activation.hpp"
 
@@ -65,20 +73,33 @@ class Daemon {
       options.inherited_listeners.push_back({socket.fd, socket.name});
     const std::string plugins = describe_plugins(*generation);
     generation_number_ = generation->number();
+    generation_gauge_ = generation_number_;
+    // Bound before the SPOP listeners: a metrics address that cannot be bound stops the
+    // start the same way ("metrics listen ADDR: reason", exit 1).
+    if (config_.metrics.listen && !start_metrics(*config_.metrics.listen)) return 1;
+    options.metrics = metrics_.get();
     server_.emplace(config_, std::move(generation), std::move(options));
     agent::Server& server = *server_;
+    io_threads_ = server.thread_count();
 
-    server.set_on_ready([this, &server, plugins, activated = !activated.empty()] {
+    std::vector<std::string> activated_names;
+    for (const auto& socket : activated)
+      activated_names.push_back(socket.name);
+    const std::string origin =
+        activated.empty() ? "" : fmt::format(" (socket activation: {})", join(activated_names));
+    server.set_on_ready([this, &server, plugins, origin] {
       // Tests and operators read this line; the addresses are the bound ones.
       log::info("{} ready: listening on {}{}; {} I/O threads; plugins: {}", version_,
-                join(server.local_addresses()), activated ? " (socket activation)" : "",
-                server.thread_count(), plugins);
+                join(server.local_addresses()), origin, server.thread_count(), plugins);
       notifier_.ready(status_line());
       start_watchdog();
+      flush_suppressed_logs();
     });
     server.set_on_reload([this] { reload(); });
     server.set_on_stopping([this] { notifier_.stopping("draining connections"); });
-    return server.run();
+    const int status = server.run();
+    metrics_endpoint_.reset();  // its thread reads the registry: stop it first
+    return status;
   }
 
  private:
@@ -115,7 +136,77 @@ class Daemon {
     });
   }
 
+  // The registry every thread counts into, the families only the daemon knows (build,
+  // reloads, process, log), and the endpoint on its own thread.
+  bool start_metrics(const config::ListenAddress& address) {
+    metrics_ = std::make_unique<metrics::Registry>();
+    metrics_->add_collector([this](metrics::TextWriter& w) { write_daemon_metrics(w); });
+    std::string error;
+    metrics_endpoint_ = metrics::HttpEndpoint::bind(
+        address, [registry = metrics_.get()] { return registry->render(); }, error);
+    if (!metrics_endpoint_) {
+      log::error("{}", error);
+      return false;
+    }
+    metrics_endpoint_->start();
+    for (const auto& bound : metrics_endpoint_->local_addresses())
+      log::info("metrics: serving Prometheus metrics on http://{}/metrics", bound);
+    return true;
+  }
+
+  // Metrics thread. Reads only atomics and constants.
+  void write_daemon_metrics(metrics::TextWriter& w) const {
+    const std::string abi = fmt::format("{}.{}", SPOA_ABI_MAJOR, SPOA_ABI_MINOR);
+    w.family("spoa_host_build_info", "gauge",
+             "Always 1; the labels say which spoa-host and which plugin ABI version run.");
+    w.sample("spoa_host_build_info", {{"version", SPOA_HOST_VERSION}, {"abi_version", abi}},
+             uint64_t{1});
+    w.family("spoa_host_io_threads", "gauge", "I/O threads serving SPOP connections.");
+    w.sample("spoa_host_io_threads", {}, uint64_t{io_threads_.load(std::memory_order_relaxed)});
+    w.family("spoa_host_reloads_total", "counter",
+             "Reloads requested (SIGHUP), whatever their outcome.");
+    w.sample("spoa_host_reloads_total", {}, reloads_.load(std::memory_order_relaxed));
+    w.family("spoa_host_reload_failures_total", "counter",
+             "Reloads that failed and left the previous configuration serving.");
+    w.sample("spoa_host_reload_failures_total", {},
+             reload_failures_.load(std::memory_order_relaxed));
+    w.family("spoa_host_last_reload_success", "gauge",
+             "1 if the last reload succeeded (or none was requested), 0 if it failed.");
+    w.sample("spoa_host_last_reload_success", {},
+             uint64_t{last_reload_ok_.load(std::memory_order_relaxed) ? 1u : 0u});
+    w.family("spoa_host_last_reload_timestamp_seconds", "gauge",
+             "When the last successful reload finished (Unix time); 0 before the first.");
+    w.sample("spoa_host_last_reload_timestamp_seconds", {},
+             last_reload_time_.load(std::memory_order_relaxed));
+    w.family("spoa_host_plugin_generation", "gauge",
+             "Number of the plugin generation new NOTIFYs are dispatched to (1 at start, +1 "
+             "per successful reload).");
+    w.sample("spoa_host_plugin_generation", {}, generation_gauge_.load(std::memory_order_relaxed));
+    w.family("spoa_host_log_lines_suppressed_total", "counter",
+             "Log lines dropped by the rate limit, by category.");
+    for (const auto category :
+         {log::Category::protocol, log::Category::plugin, log::Category::io}) {
+      static constexpr std::array<std::string_view, log::category_count> labels = {"protocol",
+                                                                                   "plugin", "io"};
+      w.sample("spoa_host_log_lines_suppressed_total",
+               {{"category", labels[static_cast<size_t>(category)]}},
+               log::suppressed_total(category));
+    }
+    metrics::write_process_metrics(w, metrics::read_process_stats());
+  }
+
+  // "N similar messages suppressed" for a burst that stopped, instead of at the next line.
+  void flush_suppressed_logs() {
+    if (!log_flush_timer_) log_flush_timer_.emplace(server_->io());
+    log::flush_suppressed();
+    log_flush_timer_->expires_after(std::chrono::seconds(5));
+    log_flush_timer_->async_wait([this](const boost::system::error_code& error) {
+      if (!error) flush_suppressed_logs();
+    });
+  }
+
   void reload() {
+    reloads_.fetch_add(1, std::memory_order_relaxed);
     log::info("SIGHUP: reloading {}", command_line_.config_file);
     notifier_.reloading("reloading configuration");
     config::LoadResult loaded =
@@ -140,11 +231,17 @@ class Daemon {
     server_->swap_settings(agent::engine_settings(next));
     server_->swap_generation(std::move(generation));
     config_ = std::move(next);
+    generation_gauge_ = generation_number_;
+    last_reload_ok_ = true;
+    last_reload_time_ =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     log::info("reload done: plugin generation {}; plugins: {}", generation_number_, plugins);
     notifier_.ready(status_line());
   }
 
   void reload_failed(const std::vector<config::Diagnostic>& errors) {
+    reload_failures_.fetch_add(1, std::memory_order_relaxed);
+    last_reload_ok_ = false;
     for (const auto& error : errors)
       log::error("reload: {}", error.to_string());
     log::error("reload failed; still serving with plugin generation {}", generation_number_);
@@ -170,7 +267,19 @@ class Daemon {
   std::string default_plugin_dir_;
   std::string version_;
   systemd::ServiceNotifier notifier_;
+  // Outlives the server: its worker threads write into the registry until they are joined.
+  std::unique_ptr<metrics::Registry> metrics_;
   std::optional<agent::Server> server_;
+  // Stopped before the server and the registry go (declared after them).
+  std::unique_ptr<metrics::HttpEndpoint> metrics_endpoint_;
+  std::optional<boost::asio::steady_timer> log_flush_timer_;
+  // Read by the metrics thread.
+  std::atomic<uint64_t> reloads_{0};
+  std::atomic<uint64_t> reload_failures_{0};
+  std::atomic<bool> last_reload_ok_{true};
+  std::atomic<double> last_reload_time_{0};
+  std::atomic<uint64_t> generation_gauge_{1};
+  std::atomic<unsigned> io_threads_{0};
   std::optional<boost::asio::steady_timer> watchdog_timer_;
   bool probe_answered_ = true;
   uint64_t generation_number_ = 1;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "agent/worker.hpp"
 #include "log/log.hpp"
@@ -23,6 +24,19 @@ constexpr size_t max_disconnect_message = 255;
 constexpr size_t read_chunk = 4096;
 // How long we wait for HAProxy to take our DISCONNECT before closing anyway.
 constexpr std::chrono::seconds closing_grace{5};
+
+// Metrics: what a failed read or write says about how the connection ended. Our own close
+// (operation_aborted, bad_descriptor) gives no reason: whoever closed has set one.
+std::optional<metrics::CloseReason> close_reason_of(const boost::system::error_code& error) {
+  namespace errc = boost::asio::error;
+  if (error == errc::eof) return metrics::CloseReason::normal;
+  if (error == errc::connection_reset || error == errc::connection_aborted ||
+      error == errc::broken_pipe) {
+    return metrics::CloseReason::reset;
+  }
+  if (error == errc::operation_aborted || error == errc::bad_descriptor) return std::nullopt;
+  return metrics::CloseReason::error;
+}
 
 bool is_normal_end(const boost::system::error_code& error) {
   namespace errc = boost::asio::error;
@@ -59,7 +73,8 @@ Connection::Connection(Worker& worker, Socket socket, std::string peer)
       peer_(std::move(peer)),
       max_frame_size_(worker.settings().max_frame_size),
       idle_timer_(worker.io()),
-      deadline_timer_(worker.io()) {}
+      deadline_timer_(worker.io()),
+      metrics_(worker.metrics()) {}
 
 Connection::~Connection() {
   abandon_all();
@@ -68,6 +83,7 @@ Connection::~Connection() {
 void Connection::start() {
   attached_ = true;
   worker_.attach(shared_from_this());
+  if (metrics_ != nullptr) metrics_->connections_opened.add();
   last_activity_ = Clock::now();
   log::debug("{}: connected", peer_);
   arm_idle_timer(worker_.settings().hello_timeout);
@@ -77,6 +93,7 @@ void Connection::start() {
 void Connection::shutdown_gracefully() {
   draining_ = true;
   if (phase_ == Phase::hello) {
+    set_close_reason(metrics::CloseReason::shutdown);
     close_socket();  // nothing to answer, and nothing may be sent before the HELLO
     return;
   }
@@ -85,6 +102,7 @@ void Connection::shutdown_gracefully() {
 }
 
 void Connection::close_now() {
+  set_close_reason(metrics::CloseReason::shutdown);  // unless a cause came first
   abandon_all();
   close_socket();
 }
@@ -94,7 +112,12 @@ void Connection::close_now() {
 
 void Connection::read() {
   if (reading_ || phase_ == Phase::closing || phase_ == Phase::closed) return;
-  if (in_flight_count_ >= worker_.settings().max_inflight) return;  // resumed by ACKs
+  if (in_flight_count_ >= worker_.settings().max_inflight) {  // resumed by ACKs
+    if (metrics_ != nullptr && !read_paused_) metrics_->backpressure_pauses.add();
+    read_paused_ = true;
+    return;
+  }
+  read_paused_ = false;
 
   if (read_begin_ == read_end_) read_begin_ = read_end_ = 0;
   // If the buffered bytes start a frame whose length is known, make room for all of it, so
@@ -126,11 +149,13 @@ void Connection::on_read(const boost::system::error_code& error, size_t bytes) {
   reading_ = false;
   if (phase_ == Phase::closed) return;
   if (error) {
+    if (const auto reason = close_reason_of(error)) set_close_reason(*reason);
     // HAProxy 3.x ends idle pooled connections with a bare RST (spop.md §7): a normal end.
     if (is_normal_end(error)) {
       log::debug("{}: closed by peer ({})", peer_, error.message());
     } else {
-      log::warn("{}: read error: {}", peer_, error.message());
+      log::limited(log::Category::io, log::Level::warn, {.peer = peer_}, "{}: read error: {}",
+                   peer_, error.message());
     }
     close_now();
     return;
@@ -270,6 +295,13 @@ void Connection::handle_hello(const spop::Frame& frame) {
     return;
   }
   output_.commit(encoded.size);
+  if (metrics_ != nullptr) {
+    metrics_->count_hello(hello.healthcheck ? metrics::HelloKind::healthcheck
+                                            : metrics::HelloKind::normal);
+    if (pipelining_) metrics_->count_capability(metrics::Capability::pipelining);
+    if (async_) metrics_->count_capability(metrics::Capability::async);
+    if (fragmentation_) metrics_->count_capability(metrics::Capability::fragmentation);
+  }
   log::debug(
       "{}: HELLO{}: versions \"{}\", max-frame-size {} -> {}, capabilities \"{}\" -> "
       "\"{}\", engine-id \"{}\"",
@@ -307,7 +339,10 @@ void Connection::handle_notify(const spop::Frame& frame) {
            "fragmented NOTIFY, but fragmentation was not negotiated");
       return;
     }
-    if (frame.abort()) return;  // given up before it started: nothing to answer
+    if (frame.abort()) {  // given up before it started: nothing to answer
+      if (metrics_ != nullptr) metrics_->fragmented_aborted.add();
+      return;
+    }
     reassembling_ = true;
     fragment_stream_id_ = frame.stream_id;
     fragment_frame_id_ = frame.frame_id;
@@ -336,6 +371,7 @@ void Connection::handle_fragment(const spop::Frame& frame) {
                frame.frame_id);
     reassembling_ = false;
     fragments_.clear();
+    if (metrics_ != nullptr) metrics_->fragmented_aborted.add();
     return;
   }
   if (fragments_.size() + frame.payload.size() > worker_.settings().max_reassembled_size) {
@@ -347,12 +383,14 @@ void Connection::handle_fragment(const spop::Frame& frame) {
   fragments_.insert(fragments_.end(), frame.payload.begin(), frame.payload.end());
   if (!frame.fin()) return;
   reassembling_ = false;
+  if (metrics_ != nullptr) metrics_->fragmented_reassembled.add();
   answer(fragments_, fragment_stream_id_, fragment_frame_id_);
   fragments_.clear();
   if (fragments_.capacity() > 4 * size_t{max_frame_size_}) fragments_.shrink_to_fit();
 }
 
 void Connection::answer(std::span<const uint8_t> payload, uint64_t stream_id, uint64_t frame_id) {
+  if (metrics_ != nullptr) metrics_->notify_frames.add();
   if (const spop::Error error = notify_.decode(payload); error != spop::Error::none) {
     fail(spop::status_of(error),
          fmt::format("bad NOTIFY {}/{}: {}", stream_id, frame_id, spop::describe(error)));
@@ -363,6 +401,8 @@ void Connection::answer(std::span<const uint8_t> payload, uint64_t stream_id, ui
   call.stream_id = stream_id;
   call.frame_id = frame_id;
   call.owner = in_flight;
+  call.peer = peer_;
+  in_flight->received = last_activity_;
   const auto& generation = worker_.generation();
   const auto header = static_cast<uint32_t>(spop::frame_header_size(stream_id, frame_id) - 4);
   const uint32_t action_limit = max_frame_size_ > header ? max_frame_size_ - header : 0;
@@ -392,6 +432,9 @@ void Connection::send_ack(host::NotifyCall& call) {
     return;
   }
   output_.commit(encoded.size);
+  if (metrics_ != nullptr) {
+    ack_read_times_.push_back(static_cast<const InFlight*>(call.owner)->received);
+  }
 }
 
 void Connection::request_completed(host::Request& request) {
@@ -430,6 +473,7 @@ void Connection::link(InFlight* in_flight) {
   }
   newest_ = in_flight;
   ++in_flight_count_;
+  if (metrics_ != nullptr) metrics_->notify_in_flight.add(1);
 }
 
 void Connection::unlink(InFlight* in_flight) {
@@ -437,6 +481,7 @@ void Connection::unlink(InFlight* in_flight) {
   (in_flight->next != nullptr ? in_flight->next->prev : newest_) = in_flight->prev;
   in_flight->prev = in_flight->next = nullptr;
   --in_flight_count_;
+  if (metrics_ != nullptr) metrics_->notify_in_flight.add(-1);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -446,13 +491,20 @@ void Connection::handle_haproxy_disconnect(const spop::Frame& frame) {
   spop::Disconnect received;
   const spop::Error error = spop::decode_disconnect(frame.payload, received);
   if (error != spop::Error::none) {
-    log::info("{}: HAProxy disconnected (undecodable DISCONNECT: {})", peer_,
-              spop::describe(error));
+    // No code to label it with: "other", as for a code outside SPOP's table.
+    set_close_reason(metrics::CloseReason::haproxy_disconnect, UINT32_MAX);
+    log::limited(log::Category::protocol, log::Level::info, {.peer = peer_},
+                 "{}: HAProxy disconnected (undecodable DISCONNECT: {})", peer_,
+                 spop::describe(error));
   } else if (received.status_code == 0) {
+    set_close_reason(metrics::CloseReason::haproxy_disconnect, 0);
     log::debug("{}: HAProxy disconnected: {}", peer_, received.message);
   } else {
-    log::info("{}: HAProxy disconnected with status {} ({}): {}", peer_, received.status_code,
-              spop::describe(static_cast<spop::Status>(received.status_code)), received.message);
+    set_close_reason(metrics::CloseReason::haproxy_disconnect, received.status_code);
+    log::limited(log::Category::protocol, log::Level::info,
+                 {.peer = peer_, .status = received.status_code},
+                 "{}: HAProxy disconnected with status {} ({}): {}", peer_, received.status_code,
+                 spop::describe(static_cast<spop::Status>(received.status_code)), received.message);
   }
   // After its DISCONNECT HAProxy ignores every other frame (§7): pending ACKs are moot.
   abandon_all();
@@ -474,8 +526,10 @@ void Connection::on_idle_timer() {
   switch (phase_) {
     case Phase::hello:
       // Nothing may be sent before HAProxy's HELLO, not even a DISCONNECT (§5).
-      log::info("{}: no HAPROXY-HELLO within {} ms; closing", peer_,
-                settings.hello_timeout.count());
+      set_close_reason(metrics::CloseReason::timeout);
+      log::limited(log::Category::protocol, log::Level::info, {.peer = peer_},
+                   "{}: no HAPROXY-HELLO within {} ms; closing", peer_,
+                   settings.hello_timeout.count());
       close_now();
       return;
     case Phase::running: {
@@ -483,6 +537,7 @@ void Connection::on_idle_timer() {
           std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - last_activity_);
       if (in_flight_count_ == 0 && !writing_ && quiet >= settings.idle_timeout) {
         log::debug("{}: idle for {} ms; closing", peer_, quiet.count());
+        set_close_reason(metrics::CloseReason::timeout);
         disconnect(spop::Status::timeout, "idle timeout");
         return;
       }
@@ -493,6 +548,7 @@ void Connection::on_idle_timer() {
     }
     case Phase::closing:
       log::debug("{}: peer did not take our DISCONNECT in time; closing", peer_);
+      set_close_reason(metrics::CloseReason::timeout);
       close_now();
       return;
     case Phase::closed:
@@ -537,6 +593,7 @@ bool Connection::maybe_finish_draining() {
   if (spop::decode_frame(buffered, max_frame_size_).error != spop::Error::need_more) {
     return false;  // a whole frame is still waiting: answer it first
   }
+  set_close_reason(metrics::CloseReason::agent_disconnect, 0);
   disconnect(spop::Status::normal, "agent shutting down");
   return true;
 }
@@ -544,6 +601,7 @@ bool Connection::maybe_finish_draining() {
 void Connection::flush() {
   if (writing_ || output_.empty() || phase_ == Phase::closed) return;
   writing_buffer_.swap(output_);
+  if (metrics_ != nullptr) writing_ack_read_times_.swap(ack_read_times_);
   writing_ = true;
   // Whole frames only, and every frame ready now in one write (design.md "Writes").
   boost::asio::async_write(
@@ -557,12 +615,23 @@ void Connection::on_written(const boost::system::error_code& error, size_t /*byt
   writing_ = false;
   writing_buffer_.clear();
   writing_buffer_.shrink_to(64 * 1024);
+  if (metrics_ != nullptr) {
+    // One clock read per write, however many ACKs it carried.
+    if (!error && !writing_ack_read_times_.empty()) {
+      const auto now = Clock::now();
+      for (const auto read_at : writing_ack_read_times_)
+        metrics_->notify_duration.observe(now - read_at);
+    }
+    writing_ack_read_times_.clear();
+  }
   if (phase_ == Phase::closed) return;
   if (error) {
+    if (const auto reason = close_reason_of(error)) set_close_reason(*reason);
     if (is_normal_end(error)) {
       log::debug("{}: peer went away while we wrote ({})", peer_, error.message());
     } else {
-      log::warn("{}: write error: {}", peer_, error.message());
+      log::limited(log::Category::io, log::Level::warn, {.peer = peer_}, "{}: write error: {}",
+                   peer_, error.message());
     }
     close_now();
     return;
@@ -575,8 +644,12 @@ void Connection::on_written(const boost::system::error_code& error, size_t /*byt
 }
 
 void Connection::fail(spop::Status status, std::string_view message) {
-  log::warn("{}: protocol error, sending DISCONNECT {} ({}): {}", peer_,
-            static_cast<uint32_t>(status), spop::describe(status), message);
+  const auto code = static_cast<uint32_t>(status);
+  set_close_reason(metrics::CloseReason::agent_disconnect, code);
+  // A peer can send bad frames as fast as it can connect: rate limited.
+  log::limited(log::Category::protocol, log::Level::warn, {.peer = peer_, .status = code},
+               "{}: protocol error, sending DISCONNECT {} ({}): {}", peer_, code,
+               spop::describe(status), message);
   abandon_all();
   disconnect(status, message);
 }
@@ -603,8 +676,23 @@ void Connection::close_socket() {
   abandon_all();
   if (attached_) {
     attached_ = false;
+    if (close_reason_ == metrics::CloseReason::count) close_reason_ = metrics::CloseReason::normal;
+    if (metrics_ != nullptr) metrics_->count_close(close_reason_, close_status_);
+    if (log::enabled(log::Level::debug)) {
+      const bool with_status = close_reason_ == metrics::CloseReason::agent_disconnect ||
+                               close_reason_ == metrics::CloseReason::haproxy_disconnect;
+      log::debug("{}: connection closed ({}{})", peer_,
+                 metrics::close_reason_names[static_cast<size_t>(close_reason_)],
+                 with_status ? fmt::format(", status {}", close_status_) : std::string());
+    }
     worker_.detach(this);
   }
+}
+
+void Connection::set_close_reason(metrics::CloseReason reason, uint32_t status) {
+  if (close_reason_ != metrics::CloseReason::count) return;
+  close_reason_ = reason;
+  close_status_ = status;
 }
 
 void Connection::abandon_all() {

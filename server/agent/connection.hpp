@@ -13,6 +13,7 @@
 #include "agent/output_buffer.hpp"
 #include "host/dispatcher.hpp"
 #include "host/request.hpp"
+#include "metrics/thread_metrics.hpp"
 #include "spop/errors.hpp"
 #include "spop/frame.hpp"
 #include "spop/notify.hpp"
@@ -52,6 +53,7 @@ class Connection final : public std::enable_shared_from_this<Connection>,
     host::NotifyCall call;
     InFlight* prev = nullptr;
     InFlight* next = nullptr;
+    Clock::time_point received;  // when the read that brought the NOTIFY returned (metrics)
   };
 
   void read();
@@ -82,6 +84,8 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   void disconnect(spop::Status status, std::string_view message);
   void close_socket();
   void abandon_all();
+  // Metrics: what ended the connection; the first cause given wins.
+  void set_close_reason(metrics::CloseReason reason, uint32_t status = 0);
 
   Worker& worker_;
   Socket socket_;
@@ -127,6 +131,15 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   boost::asio::steady_timer deadline_timer_;  // processing deadline of oldest_
   Clock::time_point last_activity_;
   bool deadline_armed_ = false;
+
+  // Metrics (nullptr: off). The read times of the NOTIFYs whose ACKs wait in output_ and of
+  // those the current write carries: when the write completes they become latencies.
+  metrics::ThreadMetrics* metrics_;
+  std::vector<Clock::time_point> ack_read_times_;
+  std::vector<Clock::time_point> writing_ack_read_times_;
+  metrics::CloseReason close_reason_ = metrics::CloseReason::count;  // count: not known yet
+  uint32_t close_status_ = 0;
+  bool read_paused_ = false;  // backpressure stopped reading; counted once per pause
 };
 
 }  // namespace spoa::agent

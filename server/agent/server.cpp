@@ -55,6 +55,8 @@ Server::Server(const config::Config& config, std::shared_ptr<const host::Generat
     : settings_(engine_settings(config)),
       listen_(config.server.listen),
       inherited_(std::move(options.inherited_listeners)),
+      metrics_(options.metrics),
+      main_metrics_(options.metrics != nullptr ? &options.metrics->add_thread() : nullptr),
       thread_count_(resolve_thread_count(config.server.threads)),
       max_connections_(std::max<size_t>(1, config.server.max_connections)),
       drain_timeout_(options.drain_timeout.value_or(
@@ -142,6 +144,7 @@ void Server::start_workers() {
   workers_.reserve(thread_count_);
   for (unsigned i = 0; i < thread_count_; ++i) {
     auto worker = std::make_unique<Worker>(i, settings_, generation_);
+    if (metrics_ != nullptr) worker->set_metrics(&metrics_->add_thread());
     // Runs on the worker thread: the count and the accept state belong to the main thread.
     worker->set_on_connection_closed(
         [this] { asio::post(io_, [this] { on_connection_closed(); }); });
@@ -225,7 +228,10 @@ void Server::on_signal(int number) {
       begin_drain();
       break;
     case SIGHUP:
-      if (on_reload_) {
+      if (state_ != State::running) {
+        // Reloading plugins while connections drain would announce READY after STOPPING.
+        log::info("SIGHUP ignored: shutting down");
+      } else if (on_reload_) {
         on_reload_();
       } else {
         log::info("reload requested (not supported yet)");
@@ -348,6 +354,7 @@ void Server::on_accept(size_t index, Worker& worker, const boost::system::error_
   if (state_ != State::running) return;  // the socket closes as it goes out of scope
 
   listener.configure_accepted(socket);
+  if (main_metrics_ != nullptr) main_metrics_->connections_accepted.add();
   std::string peer = listener.describe_peer(socket);
   if (connections_ >= max_connections_) {
     parked_.push_back(Parked{std::move(socket), &worker, std::move(peer)});

@@ -28,6 +28,7 @@
 #include "agent/listener.hpp"
 #include "config/config.hpp"
 #include "host/generation.hpp"
+#include "metrics/registry.hpp"
 
 namespace spoa::agent {
 
@@ -45,6 +46,9 @@ struct ServerOptions {
     std::string name;  // FileDescriptorName=, for logs; empty: "fd N"
   };
   std::vector<InheritedListener> inherited_listeners;
+  // Where each thread's counters go; nullptr: no metrics (nothing counted). Must outlive
+  // the server.
+  metrics::Registry* metrics = nullptr;
 };
 
 class Server {
@@ -129,6 +133,8 @@ class Server {
   EngineSettings settings_;
   std::vector<config::ListenAddress> listen_;
   std::vector<ServerOptions::InheritedListener> inherited_;
+  metrics::Registry* metrics_;
+  metrics::ThreadMetrics* main_metrics_ = nullptr;  // accepts, main thread
   unsigned thread_count_;
   size_t max_connections_;
   std::chrono::milliseconds drain_timeout_;

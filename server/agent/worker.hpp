@@ -12,6 +12,7 @@
 #include "host/dispatcher.hpp"
 #include "host/generation.hpp"
 #include "host/request.hpp"
+#include "metrics/thread_metrics.hpp"
 
 namespace spoa::agent {
 
@@ -37,6 +38,13 @@ class Worker final : public host::CompletionQueue {
   void set_settings(const EngineSettings& settings) { settings_ = settings; }
   void set_generation(std::shared_ptr<const host::Generation> generation) {
     generation_ = std::move(generation);
+  }
+
+  // This thread's metrics block (nullptr: metrics off). Set before the thread runs.
+  metrics::ThreadMetrics* metrics() const { return metrics_; }
+  void set_metrics(metrics::ThreadMetrics* metrics) {
+    metrics_ = metrics;
+    dispatcher_.set_metrics(metrics);
   }
 
   // complete() from any thread lands here; delivery runs on this worker's thread.
@@ -68,6 +76,7 @@ class Worker final : public host::CompletionQueue {
   // Keyed by address so a close finds its entry in O(1), whatever the connection count.
   std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
   std::function<void()> on_connection_closed_;
+  metrics::ThreadMetrics* metrics_ = nullptr;
 };
 
 }  // namespace spoa::agent

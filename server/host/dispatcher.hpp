@@ -4,12 +4,15 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include <spoa/plugin.h>
 
 #include "host/generation.hpp"
 #include "host/request.hpp"
+#include "metrics/thread_metrics.hpp"
+#include "metrics/tick_clock.hpp"
 #include "spop/ack.hpp"
 #include "spop/notify.hpp"
 
@@ -31,11 +34,18 @@ struct NotifyCall {
   std::shared_ptr<const Generation> generation;
   std::chrono::steady_clock::time_point deadline;
   void* owner = nullptr;  // the sink's own record of this call
+  std::string_view peer;  // who sent the NOTIFY, for log lines; outlives the call
 };
 
 class Dispatcher {
  public:
   explicit Dispatcher(RequestPool& pool) : pool_(pool) {}
+
+  // This thread's counters (nullptr: metrics off, nothing counted). Home thread only.
+  void set_metrics(metrics::ThreadMetrics* metrics) {
+    metrics_ = metrics;
+    clock_ = metrics != nullptr ? &metrics::TickClock::instance() : nullptr;
+  }
 
   // Calls the handler of every claimed message. Returns the number left pending; their
   // completions reach `sink` on this thread. action_limit caps one message's actions.
@@ -57,8 +67,13 @@ class Dispatcher {
  private:
   void release_all(NotifyCall& call);
 
+  // Metrics of one finished request: outcome, latency since dispatch.
+  void count_result(const Request& request, metrics::PluginOutcome outcome, uint64_t now);
+
   RequestPool& pool_;
-  std::vector<spoa_arg> args_;  // scratch, reused so the hot path does not allocate
+  metrics::ThreadMetrics* metrics_ = nullptr;
+  const metrics::TickClock* clock_ = nullptr;  // set with metrics_
+  std::vector<spoa_arg> args_;                 // scratch, reused so the hot path does not allocate
 };
 
 // Runs on the home thread for every completion posted by complete().

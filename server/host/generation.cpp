@@ -3,6 +3,7 @@
 #include <map>
 
 #include "log/log.hpp"
+#include "metrics/names.hpp"
 
 namespace spoa::host {
 
@@ -31,9 +32,13 @@ std::shared_ptr<Generation> Generation::load(const config::Config& config, uint6
     }
     log::debug("plugin {}: started {} ({} {})", settings.instance, settings.path,
                library->descriptor().name, library->descriptor().version);
+    // Series ids from config names only (never the wire), stable across reloads.
+    auto& names = metrics::series_names();
+    const uint32_t plugin_series = names.plugin(settings.instance);
     for (const auto& handler : instance->handlers()) {
       generation->routes_.emplace(
-          handler.message, Route{instance.get(), handler.handler, handler.user, handler.message});
+          handler.message, Route{instance.get(), handler.handler, handler.user, handler.message,
+                                 plugin_series, names.message(settings.instance, handler.message)});
     }
     generation->instances_.push_back(std::move(instance));
   }

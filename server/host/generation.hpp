@@ -10,6 +10,7 @@
 
 #include "config/config.hpp"
 #include "host/plugin_instance.hpp"
+#include "metrics/names.hpp"
 
 namespace spoa::host {
 
@@ -18,6 +19,9 @@ struct Route {
   spoa_message_handler handler;
   void* user;
   std::string message;
+  // Metrics series (metrics/names.hpp), keyed by name so that they outlive this generation.
+  uint32_t plugin_series = metrics::no_series;
+  uint32_t message_series = metrics::no_series;
 };
 
 struct TransparentHash {

@@ -41,7 +41,9 @@ log::Level to_level(int32_t level) {
 
 void api_log(spoa_instance* instance, int32_t level, spoa_str text) {
   if (instance == nullptr || (text.ptr == nullptr && text.len != 0)) return;
-  log::write(to_level(level), "plugin {}: {}", PluginInstance::from_handle(instance)->name(),
+  const std::string& name = PluginInstance::from_handle(instance)->name();
+  // SPOA_PLUGIN= on the journal, so `journalctl SPOA_PLUGIN=NAME` shows the plugin's own lines.
+  log::event(to_level(level), {.plugin = name}, "plugin {}: {}", name,
              std::string_view(text.ptr, text.len));
 }
 
@@ -59,7 +61,7 @@ Request* live_request(spoa_request* handle) {
   return request->accepts_actions(generation) ? request : nullptr;
 }
 
-int32_t append_action(Request& request, size_t size, auto&& encode) {
+int32_t append_action(Request& request, size_t size, uint32_t& counter, auto&& encode) {
   const size_t used = request.actions.size();
   if (used + size > request.action_limit) {
     if (request.instance != nullptr) {
@@ -70,7 +72,9 @@ int32_t append_action(Request& request, size_t size, auto&& encode) {
   request.actions.resize(used + size);
   const size_t written = encode(std::span<uint8_t>(request.actions.data() + used, size));
   request.actions.resize(used + written);
-  return written == size ? SPOA_OK : SPOA_ERR_TOO_BIG;
+  if (written != size) return SPOA_ERR_TOO_BIG;
+  ++counter;  // for the actions_total metric
+  return SPOA_OK;
 }
 
 bool valid_scope(int32_t scope) {
@@ -88,7 +92,7 @@ int32_t api_set_var(spoa_request* handle, int32_t scope, spoa_str name, const sp
   const auto converted = from_abi(*value);
   if (!converted) return SPOA_ERR_INVALID_ARGUMENT;
   const auto spop_scope = static_cast<spop::Scope>(scope);
-  return append_action(*request, spop::set_var_size(var_name, *converted),
+  return append_action(*request, spop::set_var_size(var_name, *converted), request->set_vars,
                        [&](std::span<uint8_t> out) {
                          return spop::encode_set_var(out, spop_scope, var_name, *converted);
                        });
@@ -103,9 +107,9 @@ int32_t api_unset_var(spoa_request* handle, int32_t scope, spoa_str name) {
   const std::string_view var_name(name.ptr, name.len);
   if (!valid_variable_name(var_name)) return SPOA_ERR_BAD_NAME;
   const auto spop_scope = static_cast<spop::Scope>(scope);
-  return append_action(*request, spop::unset_var_size(var_name), [&](std::span<uint8_t> out) {
-    return spop::encode_unset_var(out, spop_scope, var_name);
-  });
+  return append_action(
+      *request, spop::unset_var_size(var_name), request->unset_vars,
+      [&](std::span<uint8_t> out) { return spop::encode_unset_var(out, spop_scope, var_name); });
 }
 
 int32_t api_complete(spoa_request* handle, int32_t result) {

@@ -73,6 +73,7 @@ void RequestPool::release(Request* request) {
   request->sink = nullptr;
   request->call = nullptr;
   request->actions.clear();
+  request->set_vars = request->unset_vars = 0;
   free_.push_back(request);
 }
 

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "metrics/names.hpp"
+
 namespace spoa::host {
 
 class PluginInstance;
@@ -44,6 +46,16 @@ class Request {
   CompletionSink* sink = nullptr;  // home thread only; nullptr once abandoned
   void* call = nullptr;            // the sink's bookkeeping
   uint32_t index = 0;
+
+  // Metrics, home thread (the dispatcher): the instance's series and when its handler was
+  // called, for the latency of a PENDING call that completes later.
+  uint32_t plugin_series = metrics::no_series;
+  uint64_t dispatched = 0;  // metrics::TickClock ticks
+  // Actions appended by set_var/unset_var, counted once the ACK carries them. Written by
+  // whoever holds the request (the plugin, until complete()), read on the home thread
+  // after the completion is delivered.
+  uint32_t set_vars = 0;
+  uint32_t unset_vars = 0;
 
   // Encoded SPOP actions (spop.md §4), appended by set_var/unset_var.
   std::vector<uint8_t> actions;

@@ -5,12 +5,17 @@
 #include <unistd.h>
 
 #define SD_JOURNAL_SUPPRESS_LOCATION
+#include <sys/uio.h>
 #include <systemd/sd-journal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace spoa::log {
 namespace detail {
@@ -72,12 +77,111 @@ bool stderr_is_journal() noexcept {
   return st.st_dev == dev && st.st_ino == ino;
 }
 
+namespace {
+// One bucket per category, each behind its own lock: only lines of that category (error
+// paths) take it, never the per-frame path.
+struct Limiter {
+  std::mutex mutex;
+  TokenBucket bucket;
+  uint64_t pending = 0;  // dropped since the last report
+  std::atomic<uint64_t> total{0};
+};
+std::array<Limiter, category_count>& limiters() {
+  static std::array<Limiter, category_count> all;
+  return all;
+}
+Limiter& limiter(Category category) {
+  return limiters()[static_cast<size_t>(category)];
+}
+}  // namespace
+
+bool TokenBucket::take(Clock::time_point now) noexcept {
+  if (last_) {
+    const std::chrono::duration<double> elapsed = now - *last_;
+    if (elapsed.count() > 0) {
+      tokens_ = std::min(limit_.burst, tokens_ + elapsed.count() * limit_.per_second);
+    }
+  }
+  last_ = now;
+  if (tokens_ < 1) return false;
+  tokens_ -= 1;
+  return true;
+}
+
+void set_rate_limit(RateLimit limit) noexcept {
+  for (auto& l : limiters()) {
+    std::lock_guard lock(l.mutex);
+    l.bucket = TokenBucket(limit);
+    l.pending = 0;
+  }
+}
+
+void flush_suppressed() noexcept {
+  for (size_t i = 0; i < category_count; ++i) {
+    uint64_t pending = 0;
+    {
+      std::lock_guard lock(limiters()[i].mutex);
+      pending = std::exchange(limiters()[i].pending, 0);
+    }
+    if (pending != 0 && enabled(Level::warn)) {
+      detail::write_suppressed(static_cast<Category>(i), pending, Level::warn);
+    }
+  }
+}
+
+uint64_t suppressed_total(Category category) noexcept {
+  return limiter(category).total.load(std::memory_order_relaxed);
+}
+
 namespace detail {
+bool admit(Category category, uint64_t& suppressed) noexcept {
+  Limiter& l = limiter(category);
+  std::lock_guard lock(l.mutex);
+  if (!l.bucket.take(TokenBucket::Clock::now())) {
+    ++l.pending;
+    l.total.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  suppressed = std::exchange(l.pending, 0);
+  return true;
+}
+
+void write_suppressed(Category category, uint64_t suppressed, Level level) noexcept {
+  try {
+    write(level, fmt::format("{} similar {} messages suppressed (rate limit)", suppressed,
+                             category_names[static_cast<size_t>(category)]));
+  } catch (...) {
+  }
+}
+
+std::vector<std::string> journal_fields(Level level, std::string_view text, const Fields& fields) {
+  std::vector<std::string> out;
+  out.reserve(7);
+  out.push_back(fmt::format("MESSAGE={}", text));
+  out.push_back(fmt::format("PRIORITY={}", syslog_priority(level)));
+  out.emplace_back("SYSLOG_IDENTIFIER=spoa-host");
+  if (!fields.peer.empty()) out.push_back(fmt::format("SPOA_PEER={}", fields.peer));
+  if (!fields.plugin.empty()) out.push_back(fmt::format("SPOA_PLUGIN={}", fields.plugin));
+  if (!fields.message.empty()) out.push_back(fmt::format("SPOA_MESSAGE={}", fields.message));
+  if (fields.status) out.push_back(fmt::format("SPOA_STATUS={}", *fields.status));
+  return out;
+}
+
 void write(Level level, std::string_view text) noexcept {
+  write(level, Fields{}, text);
+}
+
+void write(Level level, const Fields& fields, std::string_view text) noexcept {
   try {
     if (current_target.load(std::memory_order_relaxed) == Target::journal) {
-      sd_journal_send("MESSAGE=%.*s", static_cast<int>(text.size()), text.data(), "PRIORITY=%d",
-                      syslog_priority(level), "SYSLOG_IDENTIFIER=spoa-host", nullptr);
+      // sd_journal_sendv copies the fields as given: values with newlines or '%' need no
+      // escaping, unlike the printf-style sd_journal_send.
+      const std::vector<std::string> entries = journal_fields(level, text, fields);
+      std::vector<iovec> iov;
+      iov.reserve(entries.size());
+      for (const auto& entry : entries)
+        iov.push_back({const_cast<char*>(entry.data()), entry.size()});
+      sd_journal_sendv(iov.data(), static_cast<int>(iov.size()));
       return;
     }
     const auto now = std::chrono::system_clock::now();

@@ -178,9 +178,13 @@ TEST(Registry, SumsThreadsAndLabelsSeriesWithConfigNames) {
   t1.count_message(message);
   t2.count_message(message);
   t2.messages_unclaimed.add(7);
-  t1.plugin(plugin)->count(PluginOutcome::done);
-  t2.plugin(plugin)->count(PluginOutcome::exception);
-  t2.plugin(plugin)->duration.observe_ns(1'000);
+  PluginSeries* p1 = t1.plugin(plugin);
+  PluginSeries* p2 = t2.plugin(plugin);
+  ASSERT_NE(p1, nullptr);
+  ASSERT_NE(p2, nullptr);
+  p1->count(PluginOutcome::done);
+  p2->count(PluginOutcome::exception);
+  p2->duration.observe_ns(1'000);
   t1.count_close(CloseReason::agent_disconnect, 4);
   t2.count_close(CloseReason::haproxy_disconnect, 1'000'000);  // off the table: "other"
   t1.count_close(CloseReason::reset, 0);
@@ -241,6 +245,7 @@ TEST(Registry, ScrapesRaceWritersSafely) {
         block->notify_frames.add();
         block->count_message(message);
         PluginSeries* series = block->plugin(plugin);
+        ASSERT_NE(series, nullptr);
         series->count(PluginOutcome::done);
         series->duration.observe_ns(n % 5'000'000);
         block->notify_duration.observe_ns(n);

@@ -129,8 +129,8 @@ TEST(Shutdown, SighupReloadsAndServingGoesOn) {
   SpoaHost host(dir, make_config({"\"127.0.0.1:0\""}));
   ASSERT_TRUE(host.wait_ready()) << host.stderr_text();
   host.process().send_signal(SIGHUP);
-  EXPECT_TRUE(host.process().wait_for_stderr(std::regex("reload done: plugin generation 2"),
-                                             io_timeout))
+  EXPECT_TRUE(
+      host.process().wait_for_stderr(std::regex("reload done: plugin generation 2"), io_timeout))
       << host.stderr_text();
   std::string error;
   const Fd fd = connect_to(host.addresses()[0], io_timeout, error);

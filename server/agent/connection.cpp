@@ -46,23 +46,7 @@ bool is_normal_end(const boost::system::error_code& error) {
 }
 
 std::string_view frame_type_name(uint8_t type) {
-  switch (static_cast<spop::FrameType>(type)) {
-    case spop::FrameType::unset:
-      return "UNSET";
-    case spop::FrameType::haproxy_hello:
-      return "HAPROXY-HELLO";
-    case spop::FrameType::haproxy_disconnect:
-      return "HAPROXY-DISCONNECT";
-    case spop::FrameType::notify:
-      return "NOTIFY";
-    case spop::FrameType::agent_hello:
-      return "AGENT-HELLO";
-    case spop::FrameType::agent_disconnect:
-      return "AGENT-DISCONNECT";
-    case spop::FrameType::ack:
-      return "ACK";
-  }
-  return "unknown";
+  return spop::name_of(static_cast<spop::FrameType>(type));
 }
 
 }  // namespace

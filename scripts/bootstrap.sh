@@ -6,12 +6,16 @@ set -euo pipefail
 spoa_build_packages=(
   build-essential cmake g++ pkg-config git python3
   libboost-program-options-dev libboost-system-dev libtoml11-dev libsystemd-dev libfmt-dev
+  # geoip plugin
+  libmaxminddb-dev
 )
 spoa_test_packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev clang-format
   haproxy curl systemd
   prometheus
+  # geoip tests write their own MMDB files
+  libmaxmind-db-writer-perl
 )
 
 spoa_missing_packages() {

@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the geoip plugin: Debian's HAProxy 2.6 in front of spoa-host.
+
+HAProxy and spoa-host run the README's example files (plugins/geoip/examples/) as written,
+templated only to free loopback ports, a temporary folder and the test databases that
+make_fixtures.pl writes (tests/plugins/geoip). Reuses the harness of haproxy_e2e.py.
+
+Cases (--case): country (the variables arrive in request and response headers, from
+several loopback source addresses), reload_under_load (the database file is replaced by
+rename while requests run: the answers change, a broken replacement keeps the old data,
+and every request is answered by the agent: zero lost ACKs). Exit 0 pass, 1 fail, 77 skip.
+"""
+
+import argparse
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import http.client
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import haproxy_e2e as h  # noqa: E402  (the shared harness: Process, waits, substitutions)
+
+check = h.check
+Failure = h.Failure
+
+
+class GeoipSetup:
+    def __init__(self, args, workdir):
+        self.args = args
+        self.workdir = workdir
+        self.http_port = h.free_port()
+        self.app_port = h.free_port()
+        self.agent_port = h.free_port()
+        self.processes = []
+        self.agent = None
+        self.haproxy = None
+        self.city = os.path.join(workdir, "GeoLite2-City.mmdb")
+        self.asn = os.path.join(workdir, "GeoLite2-ASN.mmdb")
+        self.install_db("city-v1", self.city)
+        self.install_db("asn", self.asn)
+
+    def install_db(self, fixture, target):
+        """As geoipupdate does: write beside the target, then rename over it."""
+        tmp = target + ".tmp"
+        shutil.copyfile(os.path.join(self.args.fixture_dir, fixture + ".mmdb"), tmp)
+        os.rename(tmp, target)
+
+    def example(self, name):
+        return h.read(os.path.join(self.args.examples_dir, name))
+
+    def write_configs(self):
+        toml = self.example("spoa-host.toml")
+        toml = h.substitute(toml, 'listen = ["127.0.0.1:12345"]',
+                            f'listen = ["127.0.0.1:{self.agent_port}"]', "spoa-host.toml")
+        toml = h.substitute(toml, 'reload_interval = "10s"', 'reload_interval = "100ms"',
+                            "spoa-host.toml")
+        toml = h.substitute(toml, "/var/lib/GeoIP/GeoLite2-City.mmdb", self.city, "spoa-host.toml")
+        toml = h.substitute(toml, "/var/lib/GeoIP/GeoLite2-ASN.mmdb", self.asn, "spoa-host.toml")
+        toml = "[log]\nlevel = \"debug\"\ntarget = \"stderr\"\n\n" + toml
+        self.toml_path = os.path.join(self.workdir, "spoa-host.toml")
+        h.write(self.toml_path, toml)
+
+        spoe_path = os.path.join(self.workdir, "spoe-geoip.conf")
+        h.write(spoe_path, self.example("spoe-geoip.conf"))
+        cfg = self.example("haproxy.cfg")
+        cfg = h.substitute(cfg, "/etc/haproxy/spoe-geoip.conf", spoe_path, "haproxy.cfg")
+        cfg = h.substitute(cfg, "bind 127.0.0.1:8080", f"bind 127.0.0.1:{self.http_port}",
+                           "haproxy.cfg")
+        cfg = h.substitute(cfg, "127.0.0.1:8000", f"127.0.0.1:{self.app_port}", "haproxy.cfg",
+                           count=2)
+        cfg = h.substitute(cfg, "server agent1 127.0.0.1:12345 check inter 5s",
+                           f"server agent1 127.0.0.1:{self.agent_port} check inter 500ms",
+                           "haproxy.cfg")
+        self.cfg_path = os.path.join(self.workdir, "haproxy.cfg")
+        h.write(self.cfg_path, cfg)
+
+    def start(self):
+        self.write_configs()
+        self.agent = h.Process("spoa-host", [self.args.spoa_host, "-c", self.toml_path,
+                                             "--plugin-dir", self.args.plugin_dir], self.workdir)
+        self.processes.append(self.agent)
+        ready = h.wait_until(lambda: " ready: listening on " in self.agent.log()
+                             or not self.agent.running(), 30)
+        check(ready and self.agent.running(), "spoa-host did not become ready")
+        self.haproxy = h.Process("haproxy", [self.args.haproxy, "-db", "-f", self.cfg_path],
+                                 self.workdir)
+        self.processes.append(self.haproxy)
+
+        def listening():
+            try:
+                with socket.create_connection(("127.0.0.1", self.http_port), timeout=1):
+                    return True
+            except OSError:
+                return not self.haproxy.running()
+
+        h.wait_until(listening, 15)
+        check(self.haproxy.running(), "haproxy exited at start")
+
+    def request(self, source="127.0.0.1", path="/"):
+        """GET through HAProxy from `source` (any 127.0.0.0/8 address can be bound)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=10,
+                                          source_address=(source, 0))
+        try:
+            conn.request("GET", path)
+            response = conn.getresponse()
+            body = response.read().decode("utf-8", "replace")
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, body
+        finally:
+            conn.close()
+
+    def cleanup(self):
+        for p in self.processes:
+            try:
+                p.kill()
+            except Exception:  # noqa: BLE001
+                traceback.print_exc()
+
+    def dump_logs(self):
+        for p in self.processes:
+            print(f"----- {p.name} (pid {p.pid}) -----")
+            print(p.log())
+        for name in ("spoa-host.toml", "haproxy.cfg"):
+            print(f"----- {name} -----")
+            print(h.read(os.path.join(self.workdir, name)))
+
+
+def spoe_statuses(setup):
+    """HAProxy's SPOE log lines (one per exchange) and those that did not end with st=0."""
+    lines = [line for line in setup.haproxy.log().splitlines() if "SPOE: [geoip-agent]" in line]
+    bad = [line for line in lines if " st=0 " not in line]
+    return lines, bad
+
+
+def readme_shows_the_examples(setup):
+    """The README's geoip section holds the example files verbatim, each in a code block:
+    what this test runs is what an operator copies."""
+    readme = h.read(setup.args.readme)
+    for name in ("spoa-host.toml", "spoe-geoip.conf", "haproxy.cfg"):
+        text = setup.example(name)
+        check(f"```\n{text}```" in readme or any(f"```{lang}\n{text}```" in readme
+                                                  for lang in ("toml", "haproxy", "ini")),
+              f"{setup.args.readme} does not show plugins/geoip/examples/{name} verbatim")
+
+
+def case_country(setup):
+    readme_shows_the_examples(setup)
+    setup.start()
+    for source in ("127.0.0.1", "127.0.0.2", "127.3.4.5"):
+        status, headers, body = setup.request(source)
+        check(status == 200, f"from {source}: status {status} {body!r}")
+        check("x-spoa-error" not in headers, f"from {source}: {headers}")
+        check(headers.get("x-geo-country") == "DE",
+              f"from {source}: X-Geo-Country {headers.get('x-geo-country')!r}, headers {headers}")
+        # The same variables reached the application as request headers.
+        check(body == "country=DE asn=64496\n", f"from {source}: application saw {body!r}")
+    lines, bad = spoe_statuses(setup)
+    check(len(lines) >= 3 and not bad, "SPOE exchanges:\n" + "\n".join(bad or lines))
+
+
+def case_reload_under_load(setup):
+    setup.start()
+    check(setup.request()[1].get("x-geo-country") == "DE", "not DE before the replacement")
+    seen = {"DE": 0, "FR": 0}
+    errors = []
+    stop = threading.Event()
+    lock = threading.Lock()
+
+    def worker(index):
+        source = f"127.0.0.{index + 10}"
+        while not stop.is_set():
+            try:
+                status, headers, body = setup.request(source)
+                country = headers.get("x-geo-country")
+                with lock:
+                    if status != 200 or country not in seen or "x-spoa-error" in headers:
+                        errors.append(f"{source}: {status} {headers} {body!r}")
+                    else:
+                        seen[country] += 1
+            except Exception as e:  # noqa: BLE001 - reported below
+                with lock:
+                    errors.append(f"{source}: {e}")
+
+    workers = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
+    for w in workers:
+        w.start()
+    try:
+        check(h.wait_until(lambda: seen["DE"] >= 50, 60), f"load did not start: {seen} {errors[:3]}")
+        setup.install_db("city-v2", setup.city)
+        check(h.wait_until(lambda: "database city: reloaded" in setup.agent.log(), 60),
+              "spoa-host did not log the reload")
+        fr_at_reload = seen["FR"]
+        check(h.wait_until(lambda: seen["FR"] >= fr_at_reload + 50, 60),
+              f"answers did not change to FR: {seen}")
+        # A broken replacement: logged, and FR goes on.
+        setup.install_db("truncated", setup.city)
+        check(h.wait_until(lambda: "still answering with the version loaded at"
+                           in setup.agent.log(), 60), "the broken file was not reported")
+        de_now, fr_now = seen["DE"], seen["FR"]
+        check(h.wait_until(lambda: seen["FR"] >= fr_now + 50, 60), f"answers stopped: {seen}")
+        check(seen["DE"] == de_now, f"DE again after the broken replacement: {seen}")
+    finally:
+        stop.set()
+        for w in workers:
+            w.join(30)
+    check(not errors, f"{len(errors)} requests without an answer from the agent:\n" +
+          "\n".join(errors[:10]))
+    total = seen["DE"] + seen["FR"]
+    # Zero lost ACKs: HAProxy logged one SPOE exchange per request, all answered in time.
+    lines, bad = spoe_statuses(setup)
+    check(not bad, f"{len(bad)} SPOE exchanges failed:\n" + "\n".join(bad[:10]))
+    check(len(lines) >= total, f"{len(lines)} SPOE exchanges logged for {total} requests")
+    print(f"reload_under_load: {total} requests ({seen}), {len(lines)} SPOE exchanges, all st=0")
+
+
+CASES = {"country": case_country, "reload_under_load": case_reload_under_load}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spoa-host", required=True)
+    parser.add_argument("--plugin-dir", required=True)
+    parser.add_argument("--examples-dir", required=True)
+    parser.add_argument("--fixture-dir", required=True)
+    parser.add_argument("--readme", required=True, help="the top-level README.md")
+    parser.add_argument("--haproxy", default="/usr/sbin/haproxy")
+    parser.add_argument("--case", required=True, choices=sorted(CASES))
+    args = parser.parse_args()
+    for name in ("spoa_host", "plugin_dir", "examples_dir", "fixture_dir", "readme", "haproxy"):
+        setattr(args, name, os.path.abspath(getattr(args, name)))
+    if not (os.path.isfile(args.haproxy) and os.access(args.haproxy, os.X_OK)):
+        print(f"SKIP: {args.haproxy} not found")
+        return h.SKIP
+    workdir = tempfile.mkdtemp(prefix=f"spoa-geoip-e2e-{args.case}-")
+    setup = GeoipSetup(args, workdir)
+    ok = False
+    try:
+        CASES[args.case](setup)
+        ok = True
+    except Exception:  # noqa: BLE001
+        traceback.print_exc()
+    finally:
+        setup.cleanup()
+        if not ok:
+            setup.dump_logs()
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(f"{args.case}: {'PASS' if ok else 'FAIL'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

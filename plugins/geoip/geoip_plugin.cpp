@@ -3,6 +3,7 @@
 // Uses only the SDK, like a third-party plugin; the lookup itself is plain C++ in src/.
 #include <spoa/plugin.hpp>
 
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -31,6 +32,16 @@ spoa::Status set_value(spoa::Reply& reply, spoa::Scope scope, std::string_view n
       return reply.set(scope, name, v.bytes);
     case GeoValue::Kind::binary:
       return reply.set(scope, name, spoa::Binary{v.bytes});
+    case GeoValue::Kind::ipv4: {
+      spoa::Ipv4 ip;
+      std::memcpy(ip.bytes.data(), v.ip, 4);
+      return reply.set(scope, name, ip);
+    }
+    case GeoValue::Kind::ipv6: {
+      spoa::Ipv6 ip;
+      std::memcpy(ip.bytes.data(), v.ip, 16);
+      return reply.set(scope, name, ip);
+    }
   }
   return spoa::Status::invalid_argument;
 }

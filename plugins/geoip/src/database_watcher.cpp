@@ -66,9 +66,11 @@ int DatabaseWatcher::check_now() {
     seen_[i] = now;
     const std::string name = "database " + slot.config().name + ": ";
     const auto previous = slot.current();
+    const std::string kept = previous ? "; still answering with the version loaded at " +
+                                            time_text(previous->loaded_at())
+                                      : "; no version to answer with";
     if (!now) {
-      log_(Level::error, name + slot.config().file + " is gone; still answering with the " +
-                             "version loaded at " + time_text(previous->loaded_at()));
+      log_(Level::error, name + slot.config().file + " is gone" + kept);
       continue;
     }
     try {
@@ -76,8 +78,7 @@ int DatabaseWatcher::check_now() {
       ++reloaded;
       log_(Level::info, name + "reloaded " + slot.config().file + ": " + loaded->summary());
     } catch (const std::exception& e) {
-      log_(Level::error, name + e.what() + "; still answering with the version loaded at " +
-                             time_text(previous->loaded_at()));
+      log_(Level::error, name + e.what() + kept);
     }
   }
   return reloaded;

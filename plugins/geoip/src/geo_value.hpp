@@ -18,13 +18,14 @@ enum class ValueType {
 };
 
 struct GeoValue {
-  enum class Kind : std::uint8_t { boolean, int32, uint32, uint64, string, binary };
+  enum class Kind : std::uint8_t { boolean, int32, uint32, uint64, string, binary, ipv4, ipv6 };
   Kind kind = Kind::string;
   bool boolean = false;
   std::int32_t int32 = 0;
   std::uint32_t uint32 = 0;
   std::uint64_t uint64 = 0;
-  std::string_view bytes;  // string and binary
+  std::string_view bytes;    // string and binary
+  std::uint8_t ip[16] = {};  // ipv4 (first 4 bytes) and ipv6, network order
   // Holds the characters of a value converted to text; `bytes` then points here, so a
   // GeoValue holding its own text must not be copied (it is built in place and consumed).
   char text[48] = {};

@@ -72,6 +72,15 @@ bool variable_value(const LoadedDatabase& db, const LookupResult& result, const 
         out.boolean = found;
       }
       return true;
+    case VariableSource::Kind::address:
+      if (as_text) {
+        text_value(out, address.to_string());
+      } else {
+        out.kind =
+            address.family == IpAddress::Family::v4 ? GeoValue::Kind::ipv4 : GeoValue::Kind::ipv6;
+        std::memcpy(out.ip, address.bytes.data(), 16);
+      }
+      return true;
     case VariableSource::Kind::build_epoch: {
       const std::uint64_t epoch = db.database().mmdb().metadata.build_epoch;
       if (as_text) {

@@ -70,6 +70,8 @@ void compile_default(const VariableConfig& config, GeoValue::Kind kind, std::str
     }
     case GeoValue::Kind::string:
     case GeoValue::Kind::binary:
+    case GeoValue::Kind::ipv4:  // @address always has a value: its default is never used
+    case GeoValue::Kind::ipv6:
       break;
   }
 }

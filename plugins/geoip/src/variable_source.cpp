@@ -17,9 +17,12 @@ VariableSource VariableSource::parse(std::string_view text) {
       source.kind_ = Kind::found;
     } else if (text == "@build_epoch") {
       source.kind_ = Kind::build_epoch;
+    } else if (text == "@address") {
+      source.kind_ = Kind::address;
     } else {
-      throw std::invalid_argument("'" + std::string(text) +
-                                  "' is not one of @prefix, @network, @found, @build_epoch");
+      throw std::invalid_argument(
+          "'" + std::string(text) +
+          "' is not one of @prefix, @network, @found, @build_epoch, @address");
     }
     source.point_path();
     return source;

@@ -17,6 +17,7 @@ class VariableSource {
     network,      // @network: the matched network, "192.0.2.0/24"
     found,        // @found: whether the address is in the database at all
     build_epoch,  // @build_epoch: the database's build time (metadata), Unix seconds
+    address,      // @address: the address looked up (after the forwarded-header walk)
   };
 
   // Throws std::invalid_argument with a reason ("empty component at position 2", ...).

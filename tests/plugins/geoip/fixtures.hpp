@@ -1,6 +1,7 @@
 // Paths of the test databases (make_fixtures.pl) and small helpers shared by the tests.
 #pragma once
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -30,6 +31,14 @@ inline std::string show(const spoa::geoip::GeoValue& v) {
       return "uint64 " + std::to_string(v.uint64);
     case K::string:
       return "string " + std::string(v.bytes);
+    case K::ipv4:
+    case K::ipv6: {
+      spoa::geoip::IpAddress a;
+      a.family = v.kind == K::ipv4 ? spoa::geoip::IpAddress::Family::v4
+                                   : spoa::geoip::IpAddress::Family::v6;
+      std::copy(v.ip, v.ip + 16, a.bytes.begin());
+      return (v.kind == K::ipv4 ? "ipv4 " : "ipv6 ") + a.to_string();
+    }
     case K::binary: {
       std::string hex;
       for (unsigned char c : v.bytes) {

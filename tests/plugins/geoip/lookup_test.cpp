@@ -130,6 +130,17 @@ TEST(GeoipLookupFound, FoundIsAlwaysSet) {
                             geoip.slots()[0]->current()->database().mmdb().metadata.build_epoch));
 }
 
+TEST(GeoipLookupAddress, AddressIsTheOneLookedUpWithItsFamily) {
+  Geoip geoip(parse_config({{"databases.asn.file", fixture("asn")},
+                            {"databases.asn.variables.client_ip", "@address"},
+                            {"databases.asn.variables.client_text.path", "@address"},
+                            {"databases.asn.variables.client_text.type", "string"}}));
+  geoip.load_all();
+  EXPECT_EQ(geoip_test::answer(geoip, "::ffff:192.0.2.1"),
+            (Answer{{"client_ip", "ipv4 192.0.2.1"}, {"client_text", "string 192.0.2.1"}}));
+  EXPECT_EQ(geoip_test::answer(geoip, "2001:db8::1").at("client_ip"), "ipv6 2001:db8::1");
+}
+
 TEST(GeoipLookupThreads, ConcurrentLookupsAgree) {
   Geoip geoip(parse_config({{"databases.city.file", fixture("city-v1")},
                             {"databases.city.variables.country", "country.iso_code"}}));

@@ -29,6 +29,7 @@ TEST(GeoipVariableSource, PseudoSourcesNameTheMatchItself) {
   EXPECT_EQ(VariableSource::parse("@network").kind(), VariableSource::Kind::network);
   EXPECT_EQ(VariableSource::parse("@found").kind(), VariableSource::Kind::found);
   EXPECT_EQ(VariableSource::parse("@build_epoch").kind(), VariableSource::Kind::build_epoch);
+  EXPECT_EQ(VariableSource::parse("@address").kind(), VariableSource::Kind::address);
 }
 
 TEST(GeoipVariableSource, MalformedPathsAreRefusedWithTheReason) {

@@ -97,10 +97,20 @@ multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 changes="$work_dir/spoa-host_${version}_${arch}.changes"
 daemon_deb="$work_dir/spoa-host_${version}_${arch}.deb"
 dev_deb="$work_dir/spoa-host-dev_${version}_${arch}.deb"
-for file in "$changes" "$daemon_deb" "$dev_deb"; do
+# Plugins with dependencies of their own ship as packages of their own (spoa-host-geoip...):
+# every other Package: of debian/control.
+extra_packages=()
+while read -r package; do
+  [[ $package == spoa-host || $package == spoa-host-dev ]] || extra_packages+=("$package")
+done < <(sed -n 's/^Package: *//p' "$src/debian/control")
+extra_debs=()
+for package in "${extra_packages[@]}"; do
+  extra_debs+=("$work_dir/${package}_${version}_${arch}.deb")
+done
+for file in "$changes" "$daemon_deb" "$dev_deb" "${extra_debs[@]}"; do
   [[ -f $file ]] || fail "dpkg-buildpackage did not make $file"
 done
-for deb in "$daemon_deb" "$dev_deb"; do
+for deb in "$daemon_deb" "$dev_deb" "${extra_debs[@]}"; do
   echo "--- $(basename "$deb")"
   dpkg-deb --contents "$deb" | awk '{print $1, $2, $6, $7, $8}'
 done
@@ -117,7 +127,7 @@ if ((rc != 0)) || grep -q '^E: ' "$work_dir/lintian.txt"; then
 fi
 
 # --- install --------------------------------------------------------------------------
-step "installing $(basename "$daemon_deb") $(basename "$dev_deb")"
+step "installing $(basename "$daemon_deb") $(basename "$dev_deb") ${extra_debs[*]##*/}"
 # Where systemd runs, the postinst would start spoa-host.service on 127.0.0.1:12345, in
 # the way of the tests that run next. A policy-rc.d that forbids every action (exit 101)
 # is Debian's way to install without starting; only one that this test created is removed.
@@ -131,7 +141,8 @@ if [[ -d /run/systemd/system && ! -e $policy ]]; then
   trap '"${sudo[@]}" rm -f "$policy"' EXIT
 fi
 # Runtime dependencies not installed yet leave dpkg half done; apt completes it.
-if ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive dpkg -i "$daemon_deb" "$dev_deb"; then
+if ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive dpkg -i "$daemon_deb" "$dev_deb" \
+  "${extra_debs[@]}"; then
   apt_get update -qq
   apt_get -f install
 fi
@@ -139,7 +150,7 @@ if $policy_created; then
   "${sudo[@]}" rm -f "$policy"
   trap - EXIT
 fi
-for package in spoa-host spoa-host-dev; do
+for package in spoa-host spoa-host-dev "${extra_packages[@]}"; do
   installed=$(dpkg-query -W -f='${Status} ${Version}' "$package" 2>/dev/null || true)
   [[ $installed == "install ok installed $version" ]] ||
     fail "$package is not installed at $version: '$installed'"

@@ -16,6 +16,9 @@ spoa_test_packages=(
   prometheus
   # geoip tests write their own MMDB files
   libmaxmind-db-writer-perl
+  # tests/crs: the CRS regression runner (python3-yaml) and its reference WAF, nginx with
+  # ModSecurity-nginx, on Debian's CRS.
+  python3-yaml nginx libnginx-mod-http-modsecurity modsecurity-crs
 )
 
 spoa_missing_packages() {

@@ -5,7 +5,7 @@
 //   source = "ip"                                  # message argument with the address
 //   databases.NAME.file = "/path/City.mmdb"
 //   databases.NAME.load = "copy" | "mmap"
-//   databases.NAME.check_records = 100000          # 0 = all
+//   databases.NAME.check_records = 0               # 0 = all
 //   databases.NAME.variables.VAR = "country.iso_code"
 //   databases.NAME.variables.VAR.path = "..."      # the same, with:
 //   databases.NAME.variables.VAR.default = "..."
@@ -44,7 +44,9 @@ struct DatabaseConfig {
   std::string name;
   std::string file;
   LoadMode load = LoadMode::copy;
-  std::uint64_t check_records = 100000;
+  // 0 = every record. A budget is for very large custom databases: a City-sized one
+  // (400,000 distinct records, 2.9 M nodes) checks whole in 0.25 s of CPU.
+  std::uint64_t check_records = 0;
   std::vector<VariableConfig> variables;
 };
 

@@ -18,7 +18,7 @@ std::string error_of(const ConfigEntries& entries) {
 TEST(GeoipConfig, DatabasesWithShortAndLongVariableForms) {
   const GeoipConfig c = parse_config({{"databases.city.file", "/x/City.mmdb"},
                                       {"databases.city.load", "mmap"},
-                                      {"databases.city.check_records", "0"},
+                                      {"databases.city.check_records", "5000"},
                                       {"databases.city.variables.country", "country.iso_code"},
                                       {"databases.city.variables.name.path", "city.names.en"},
                                       {"databases.city.variables.name.default", "?"},
@@ -32,7 +32,8 @@ TEST(GeoipConfig, DatabasesWithShortAndLongVariableForms) {
   const DatabaseConfig& city = c.databases[1];
   EXPECT_EQ(city.file, "/x/City.mmdb");
   EXPECT_EQ(city.load, LoadMode::mmap);
-  EXPECT_EQ(city.check_records, 0u);
+  EXPECT_EQ(city.check_records, 5000u);
+  EXPECT_EQ(c.databases[0].check_records, 0u);  // every record unless told otherwise
   ASSERT_EQ(city.variables.size(), 2u);
   EXPECT_EQ(city.variables[0].name, "country");
   EXPECT_EQ(city.variables[1].name, "name");

@@ -6,6 +6,8 @@
 #   make_fixtures.pl OUTDIR            the test databases (see the list below)
 #   make_fixtures.pl --bench N FILE    a City-shaped database of N IPv4 /24 and N/4 IPv6 /48
 #                                      networks (benchmarks/geoip)
+#   make_fixtures.pl --bench N FILE unique   the same, but every network has a record of its
+#                                      own (as many distinct records as City has: check cost)
 #
 # Files:
 #   city-v1.mmdb, city-v2.mmdb  City-shaped (IPv6 tree, IPv4 aliased); v2 moves 127.0.0.0/8
@@ -214,7 +216,7 @@ sub make_all {
 # A City-shaped database of N /24 networks spread over the IPv4 space (deterministic), for
 # benchmarks/geoip. Records cycle through a few countries, as real data shares records.
 sub make_bench {
-    my ($count, $file) = @_;
+    my ($count, $file, $unique) = @_;
     my $tree = new_tree(database_type => 'SpoaBench-City');
     my @iso = sort keys %countries;
     my %records = map { $_ => city_record($_, 'Town') } @iso;
@@ -228,7 +230,12 @@ sub make_bench {
         my $net = ($x >> 8) & 0xffffff;    # a /24 number
         next if $seen{$net}++;
         my $ip = join '.', ($net >> 16) & 255, ($net >> 8) & 255, $net & 255, 0;
-        $tree->insert_network("$ip/24", $records{ $iso[ $n % @iso ] });
+        my $record = $records{ $iso[ $n % @iso ] };
+        if ($unique) {
+            $record = city_record($iso[ $n % @iso ], "Town $n");
+            $record->{location}{accuracy_radius} = $n % 1000;
+        }
+        $tree->insert_network("$ip/24", $record);
         print {$addresses} join('.', ($net >> 16) & 255, ($net >> 8) & 255, $net & 255, 77), "\n"
             if $n % 10 == 0;
         ++$n;
@@ -249,8 +256,8 @@ sub make_bench {
     write_tree($tree, $file);
 }
 
-if (@ARGV == 3 && $ARGV[0] eq '--bench') {
-    make_bench($ARGV[1], $ARGV[2]);
+if ((@ARGV == 3 || (@ARGV == 4 && $ARGV[3] eq 'unique')) && $ARGV[0] eq '--bench') {
+    make_bench($ARGV[1], $ARGV[2], @ARGV == 4);
 } elsif (@ARGV == 1) {
     make_all($ARGV[0]);
 } else {

@@ -8,6 +8,8 @@ spoa_build_packages=(
   libboost-program-options-dev libboost-system-dev libtoml11-dev libsystemd-dev libfmt-dev
   # geoip plugin
   libmaxminddb-dev
+  # waf plugin
+  libmodsecurity-dev
 )
 spoa_test_packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
@@ -19,6 +21,8 @@ spoa_test_packages=(
   # tests/crs: the CRS regression runner (python3-yaml) and its reference WAF, nginx with
   # ModSecurity-nginx, on Debian's CRS.
   python3-yaml nginx libnginx-mod-http-modsecurity modsecurity-crs
+  # waf tests use the CRS above; the plugin-cost benchmark tries both allocators
+  libjemalloc2 libtcmalloc-minimal4
 )
 
 spoa_missing_packages() {

@@ -72,6 +72,7 @@ class GeoipPlugin {
     scope_ = *scope;
 
     geoip_ = std::make_unique<spoa::geoip::Geoip>(config);
+    geoip_->on_lookup_error = [log = log_](const std::string& text) { log.error(text); };
     // Signatures first: a file replaced while it loads is then noticed by the first poll.
     watcher_ = std::make_unique<spoa::geoip::DatabaseWatcher>(
         *geoip_, [log = log_](spoa::geoip::DatabaseWatcher::Level level, const std::string& text) {

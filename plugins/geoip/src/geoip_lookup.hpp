@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -59,6 +60,10 @@ class Geoip {
   template <class Sink>
   void answer(const IpAddress& address, Sink&& sink) const;
 
+  // Called (from an I/O thread, at most once per loaded version of a database) when a lookup
+  // fails inside libmaxminddb; the variables then get their defaults. Set before serving.
+  std::function<void(const std::string&)> on_lookup_error;
+
   std::vector<std::unique_ptr<DatabaseSlot>>& slots() noexcept { return slots_; }
   const std::vector<std::unique_ptr<DatabaseSlot>>& slots() const noexcept { return slots_; }
 
@@ -87,6 +92,11 @@ void Geoip::answer(const IpAddress& address, Sink&& sink) const {
         break;
       case LookupResult::Status::error:
         c.error.fetch_add(1, std::memory_order_relaxed);
+        if (on_lookup_error && db->first_lookup_error())
+          on_lookup_error("database " + slot->config().name + ": lookup of " +
+                          lookup_address.to_string() +
+                          " failed: " + MMDB_strerror(result.mmdb_error) +
+                          " (logged once per loaded version; the variables get their defaults)");
         break;
     }
     for (const CompiledVariable& v : db->variables()) {

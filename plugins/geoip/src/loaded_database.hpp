@@ -3,6 +3,7 @@
 // Immutable once built; readers hold it by shared_ptr while a replacement is published.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -42,6 +43,9 @@ class LoadedDatabase {
   std::chrono::system_clock::time_point loaded_at() const noexcept { return loaded_at_; }
   // "SpoaTest-City, IPv6 tree, built ..., N nodes, M records"
   const std::string& summary() const noexcept { return summary_; }
+  // True for the first caller only: lookup errors of this version are logged once (and
+  // all counted), so a damaged region cannot flood the log from every I/O thread.
+  bool first_lookup_error() const noexcept { return !error_reported_.exchange(true); }
 
  private:
   LoadedDatabase() = default;
@@ -51,6 +55,7 @@ class LoadedDatabase {
   std::vector<CompiledVariable> variables_;
   std::chrono::system_clock::time_point loaded_at_;
   std::string summary_;
+  mutable std::atomic<bool> error_reported_{false};
 };
 
 }  // namespace spoa::geoip

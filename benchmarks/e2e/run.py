@@ -44,10 +44,18 @@ def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
+# Ports stay reserved until the script exits: each is bound (SO_REUSEADDR, never
+# listening), so no other process's port-0 bind() gets it, while the agent and HAProxy
+# (both SO_REUSEADDR) bind beside the reservation. No pick-close-reuse race.
+RESERVED_PORTS = []
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", 0))
+    RESERVED_PORTS.append(s)
+    return s.getsockname()[1]
 
 
 def wait_port(port, proc, timeout=10.0):

@@ -36,10 +36,18 @@ def parse_duration(text):
     return float(m.group(1)) * {"ms": 1e-3, "s": 1, None: 1, "m": 60}[m.group(2)]
 
 
+# Ports stay reserved until the script exits: each is bound (SO_REUSEADDR, never
+# listening), so no other process's port-0 bind() gets it, while the agent and HAProxy
+# (both SO_REUSEADDR) bind beside the reservation. No pick-close-reuse race.
+RESERVED_PORTS = []
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", 0))
+    RESERVED_PORTS.append(s)
+    return s.getsockname()[1]
 
 
 def start_agent(kind, args, port, outdir, bound):

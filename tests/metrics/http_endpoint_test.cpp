@@ -84,7 +84,7 @@ std::string read_all(int fd, std::chrono::milliseconds timeout, bool* closed = n
 std::string exchange(int fd, const std::string& request) {
   EXPECT_EQ(write(fd, request.data(), request.size()), static_cast<ssize_t>(request.size()));
   bool closed = false;
-  std::string response = read_all(fd, 5s, &closed);
+  std::string response = read_all(fd, 30s, &closed);
   EXPECT_TRUE(closed) << "the endpoint must close after one response";
   close(fd);
   return response;
@@ -169,36 +169,53 @@ TEST_F(Endpoint, AnswersOtherPathsAndBadRequests) {
   EXPECT_EQ(renders_.load(), 1);  // only the HEAD rendered; the errors did not
 }
 
-TEST_F(Endpoint, CutsOffSlowClientsAndStillServesOthers) {
+// Waits for events only: the bounds below are how long a failure may take to show.
+constexpr auto event_timeout = 30s;
+
+// Only the request timeout can close a client that sent half a request line; when it does
+// is not the test's business.
+TEST_F(Endpoint, CutsOffSlowClients) {
   start({.timeout = 300ms, .max_request_bytes = 8192, .max_clients = 16});
+  const int slow = connect_tcp(port_);
+  ASSERT_GE(slow, 0);
+  ASSERT_EQ(write(slow, "GET /met", 8), 8);  // and nothing more
+  bool closed = false;
+  EXPECT_EQ(read_all(slow, event_timeout, &closed), "");
+  EXPECT_TRUE(closed);
+  close(slow);
+}
+
+// A request timeout far beyond the test's own bounds: the slow client holds its slot for
+// the whole test, and the other client's request cannot run out of time however slowly
+// the endpoint's thread gets the CPU.
+TEST_F(Endpoint, ServesOthersWhileASlowClientWaits) {
+  start({.timeout = 120s, .max_request_bytes = 8192, .max_clients = 16});
   const int slow = connect_tcp(port_);
   ASSERT_GE(slow, 0);
   ASSERT_EQ(write(slow, "GET /met", 8), 8);  // and nothing more
   const std::string ok = exchange(connect_tcp(port_), "GET /metrics HTTP/1.1\r\n\r\n");
   EXPECT_EQ(ok.rfind("HTTP/1.1 200", 0), 0u);
-  const auto before = std::chrono::steady_clock::now();
-  bool closed = false;
-  EXPECT_EQ(read_all(slow, 5s, &closed), "");
-  EXPECT_TRUE(closed);
-  EXPECT_LT(std::chrono::steady_clock::now() - before, 3s);
   close(slow);
 }
 
 TEST_F(Endpoint, ClosesClientsPastTheLimitAtOnce) {
-  start({.timeout = 2s, .max_request_bytes = 8192, .max_clients = 2});
+  start({.timeout = 120s, .max_request_bytes = 8192, .max_clients = 2});
+  // The kernel queues the connections in order and the endpoint accepts them in that
+  // order, so a and b hold the two slots when c is accepted, however late that is.
   const int a = connect_tcp(port_);
   const int b = connect_tcp(port_);
-  std::this_thread::sleep_for(100ms);  // both accepted and counted
   const int c = connect_tcp(port_);
   bool closed = false;
-  EXPECT_EQ(read_all(c, 1s, &closed), "");
+  EXPECT_EQ(read_all(c, event_timeout, &closed), "");
   EXPECT_TRUE(closed) << "a third client must be closed while two are served";
   close(c);
   close(a);
   close(b);
-  // Once they are gone, a scrape works again.
+  // Once they are gone (the endpoint sees their EOF when it gets to it), a scrape works
+  // again.
   std::string response;
-  for (int attempt = 0; attempt < 50 && response.rfind("HTTP/1.1 200", 0) != 0; ++attempt) {
+  const auto deadline = std::chrono::steady_clock::now() + event_timeout;
+  while (response.rfind("HTTP/1.1 200", 0) != 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(20ms);
     const int fd = connect_tcp(port_);
     const std::string request = "GET /metrics HTTP/1.1\r\n\r\n";
@@ -206,7 +223,7 @@ TEST_F(Endpoint, ClosesClientsPastTheLimitAtOnce) {
       close(fd);
       continue;
     }
-    response = read_all(fd, 2s);
+    response = read_all(fd, event_timeout);
     close(fd);
   }
   EXPECT_EQ(response.rfind("HTTP/1.1 200", 0), 0u);

@@ -1,6 +1,7 @@
 #include "notify_socket.hpp"
 
 #include <fcntl.h>
+#include <linux/net_tstamp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -49,6 +50,12 @@ NotifySocket::NotifySocket(std::string path) : path_(std::move(path)) {
     ::close(fd_);
     throw std::system_error(error, std::generic_category(), "bind " + path_);
   }
+  const int on = 1;
+  if (::setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)) != 0) {
+    const int error = errno;
+    ::close(fd_);
+    throw std::system_error(error, std::generic_category(), "SO_TIMESTAMPNS");
+  }
   if (::pipe2(stop_pipe_, O_CLOEXEC) != 0) {
     const int error = errno;
     ::close(fd_);
@@ -78,9 +85,23 @@ void NotifySocket::run() {
     }
     if (entries[1].revents != 0) return;
     if ((entries[0].revents & POLLIN) == 0) continue;
-    const ssize_t n = ::recv(fd_, buffer, sizeof(buffer), MSG_DONTWAIT);
+    iovec data{buffer, sizeof(buffer)};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+    msghdr header{};
+    header.msg_iov = &data;
+    header.msg_iovlen = 1;
+    header.msg_control = control;
+    header.msg_controllen = sizeof(control);
+    const ssize_t n = ::recvmsg(fd_, &header, MSG_DONTWAIT);
     if (n < 0) continue;
     NotifyMessage message{std::string(buffer, static_cast<size_t>(n)), Clock::now()};
+    for (cmsghdr* c = CMSG_FIRSTHDR(&header); c != nullptr; c = CMSG_NXTHDR(&header, c)) {
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+        timespec stamp{};
+        std::memcpy(&stamp, CMSG_DATA(c), sizeof(stamp));
+        message.sent = std::chrono::seconds(stamp.tv_sec) + std::chrono::nanoseconds(stamp.tv_nsec);
+      }
+    }
     {
       std::lock_guard lock(mutex_);
       messages_.push_back(std::move(message));

@@ -1,7 +1,8 @@
 #pragma once
 // The systemd side of sd_notify(3) for tests: an AF_UNIX datagram socket that a child gets
 // as NOTIFY_SOCKET. A thread receives every datagram as it comes and stamps it with the
-// steady clock, so tests can check the order of the messages and the watchdog's rhythm.
+// steady clock; the kernel also stamps each one when the sender's sendmsg() queued it
+// (SO_TIMESTAMPNS), which no scheduling delay of the receiving thread can shift.
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -19,6 +20,8 @@ using Clock = std::chrono::steady_clock;
 struct NotifyMessage {
   std::string text;  // the whole datagram, "READY=1\nSTATUS=..."
   Clock::time_point received;
+  // CLOCK_REALTIME when the sender queued it (the kernel's stamp); zero if none came.
+  std::chrono::nanoseconds sent{0};
 
   // The value of `NAME=` on one of the lines, or nullopt.
   std::optional<std::string> field(std::string_view name) const;

@@ -65,9 +65,9 @@ uint64_t monotonic_usec() {
 // A HELLO answered with an AGENT-HELLO: the listener accepts and a worker serves.
 bool serves_spop(const std::string& address) {
   std::string error;
-  test::Fd fd = test::connect_to(address, 2s, error);
+  test::Fd fd = test::connect_to(address, startup_timeout, error);
   if (!fd) return false;
-  return test::hello(fd.get(), 5s).has_value();
+  return test::hello(fd.get(), startup_timeout).has_value();
 }
 
 bool ready_message(const NotifyMessage& m) {
@@ -89,17 +89,19 @@ TEST(NotifyProtocol, ReadyArrivesOnlyOnceTheListenerServes) {
   ASSERT_TRUE(status) << "READY=1 without STATUS=\n" << describe(messages);
   const auto addresses = status_addresses(*status);
   ASSERT_EQ(addresses.size(), 1u) << *status;
+  // (A connect to an address nobody listens on is refused at once; the bounds only stop a
+  // hang.)
   std::string error;
-  test::Fd fd = test::connect_to(addresses[0], 1s, error);
+  test::Fd fd = test::connect_to(addresses[0], startup_timeout, error);
   ASSERT_TRUE(fd) << "connect right after READY=1: " << error;
-  EXPECT_TRUE(test::hello(fd.get(), 5s)) << "no AGENT-HELLO right after READY=1";
+  EXPECT_TRUE(test::hello(fd.get(), startup_timeout)) << "no AGENT-HELLO right after READY=1";
 
   // READY=1 is the first message and comes once (no reload happened).
   EXPECT_EQ(*ready, 0u) << describe(messages);
   EXPECT_EQ(std::count_if(messages.begin(), messages.end(), ready_message), 1)
       << describe(messages);
   // The ready log line is written before READY=1 and names the same address.
-  ASSERT_TRUE(host.wait_ready(1s)) << host.stderr_text();
+  ASSERT_TRUE(host.wait_ready(startup_timeout)) << host.stderr_text();
   EXPECT_EQ(host.addresses(), addresses);
   EXPECT_EQ(host.stop(), 0) << host.stderr_text();
 }
@@ -134,7 +136,7 @@ TEST(NotifyProtocol, StatusNamesEveryListenAddress) {
                             "threads = 1\n" + echo_plugin_table()),
                 {}, ProcessOptions{{notify.env()}, {}});
   ASSERT_TRUE(host.wait_ready(startup_timeout)) << host.stderr_text();
-  const auto ready = notify.wait_for(ready_message, 0, 5s);
+  const auto ready = notify.wait_for(ready_message, 0, startup_timeout);
   ASSERT_TRUE(ready) << describe(notify.messages());
   const auto status = notify.messages()[*ready].field("STATUS");
   ASSERT_TRUE(status) << describe(notify.messages());
@@ -152,14 +154,21 @@ TEST(NotifyProtocol, StatusNamesEveryListenAddress) {
 
 // WATCHDOG_PID must be the pid of the process that reads it (sd_watchdog_enabled checks), so
 // a shell sets it to its own pid and then becomes spoa-host with exec.
+constexpr auto watchdog_usec = 400000;
 Process start_with_watchdog(const TempDir& dir, const NotifySocket& notify,
                             const std::string& watchdog_pid) {
   const std::string config = dir.write("spoa-host.toml", basic_config());
   const std::string script = "export WATCHDOG_PID=" + watchdog_pid + "; exec \"$0\" \"$@\"";
-  return Process("/bin/sh", {"-c", script, test::spoa_host_binary(), "-c", config},
-                 ProcessOptions{{notify.env(), "WATCHDOG_USEC=200000"}, {}});
+  return Process(
+      "/bin/sh", {"-c", script, test::spoa_host_binary(), "-c", config, "--log-level", "debug"},
+      ProcessOptions{{notify.env(), "WATCHDOG_USEC=" + std::to_string(watchdog_usec)}, {}});
 }
 
+// WatchdogSec=400ms: a ping every 200 ms. What a test can know for certain on a machine of
+// unknown load: the period the daemon computed (its log says), that pings keep coming,
+// and that they never come faster than the period (its timer re-arms after each send, so
+// the kernel's send stamps are at least a period apart). That they come in time is a
+// real-time promise a loaded machine may break, and no test here asserts it.
 TEST(NotifyProtocol, WatchdogPingsEveryHalfPeriod) {
   TempDir dir;
   NotifySocket notify(dir.file("notify.sock"));
@@ -167,27 +176,31 @@ TEST(NotifyProtocol, WatchdogPingsEveryHalfPeriod) {
 
   const auto ready = notify.wait_for(ready_message, 0, startup_timeout);
   ASSERT_TRUE(ready) << process.stderr_text() << describe(notify.messages());
-  std::this_thread::sleep_for(1500ms);
-  const auto messages = notify.messages();
+  EXPECT_TRUE(process.wait_for_stderr(std::regex("systemd watchdog on: pinging every 200 ms"),
+                                      startup_timeout))
+      << process.stderr_text();
+  const auto is_ping = [](const NotifyMessage& m) { return m.has("WATCHDOG=1"); };
+  std::optional<size_t> at = 0;
+  for (int pings = 0; pings < 6 && at; ++pings)
+    at = notify.wait_for(is_ping, pings == 0 ? 0 : *at + 1, startup_timeout);
+  ASSERT_TRUE(at) << "pings stopped\n" << describe(notify.messages()) << process.stderr_text();
 
-  std::vector<Clock::time_point> pings;
+  const auto messages = notify.messages();
+  std::vector<std::chrono::nanoseconds> sent;
   for (const auto& message : messages) {
-    if (message.has("WATCHDOG=1")) pings.push_back(message.received);
+    if (message.has("WATCHDOG=1")) sent.push_back(message.sent);
   }
-  // WatchdogSec=200ms: a ping every 100 ms, so ~15 in 1.5 s.
-  ASSERT_GE(pings.size(), 8u) << describe(messages) << process.stderr_text();
-  std::vector<long> gaps;
-  for (size_t i = 1; i < pings.size(); ++i) {
-    gaps.push_back(static_cast<long>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(pings[i] - pings[i - 1]).count()));
+  ASSERT_GE(sent.size(), 6u) << describe(messages);
+  // The kernel's stamps are CLOCK_REALTIME: allow for NTP slewing it (at most 0.05 %).
+  const auto period = std::chrono::microseconds(watchdog_usec / 2);
+  const auto slack = std::chrono::milliseconds(2);
+  for (size_t i = 1; i < sent.size(); ++i) {
+    ASSERT_NE(sent[i].count(), 0) << "no kernel timestamp on a datagram";
+    EXPECT_GE(sent[i] - sent[i - 1], period - slack)
+        << "ping " << i << " came " << (sent[i] - sent[i - 1]).count() / 1000 << " us after the "
+        << "previous one\n"
+        << describe(messages);
   }
-  std::vector<long> sorted = gaps;
-  std::sort(sorted.begin(), sorted.end());
-  const long median = sorted[sorted.size() / 2];
-  EXPECT_GE(median, 80) << describe(messages);
-  EXPECT_LE(median, 130) << describe(messages);
-  // Never a gap that would let systemd's 200 ms watchdog fire.
-  EXPECT_LT(sorted.back(), 200) << describe(messages);
 
   process.send_signal(SIGTERM);
   EXPECT_EQ(process.wait(startup_timeout), 0) << process.stderr_text();
@@ -211,7 +224,7 @@ TEST(NotifyProtocol, SighupSendsReloadingWithTimestampThenReady) {
   NotifySocket notify(dir.file("notify.sock"));
   SpoaHost host(dir, basic_config(), {}, ProcessOptions{{notify.env()}, {}});
   ASSERT_TRUE(host.wait_ready(startup_timeout)) << host.stderr_text();
-  const auto first_ready = notify.wait_for(ready_message, 0, 5s);
+  const auto first_ready = notify.wait_for(ready_message, 0, startup_timeout);
   ASSERT_TRUE(first_ready) << describe(notify.messages());
 
   const uint64_t before = monotonic_usec();
@@ -239,7 +252,8 @@ TEST(NotifyProtocol, SighupSendsReloadingWithTimestampThenReady) {
   ASSERT_TRUE(status) << describe(messages);
   EXPECT_NE(status->find("plugin generation 2"), std::string::npos) << *status;
   EXPECT_EQ(status->find("failed"), std::string::npos) << *status;
-  EXPECT_TRUE(host.process().wait_for_stderr(std::regex("reload done: plugin generation 2"), 1s))
+  EXPECT_TRUE(host.process().wait_for_stderr(std::regex("reload done: plugin generation 2"),
+                                             startup_timeout))
       << host.stderr_text();
   EXPECT_EQ(host.stop(), 0) << host.stderr_text();
 }
@@ -249,7 +263,7 @@ TEST(NotifyProtocol, FailedReloadStillSendsReadyAndSaysSoInStatus) {
   NotifySocket notify(dir.file("notify.sock"));
   SpoaHost host(dir, basic_config(), {}, ProcessOptions{{notify.env()}, {}});
   ASSERT_TRUE(host.wait_ready(startup_timeout)) << host.stderr_text();
-  const auto first_ready = notify.wait_for(ready_message, 0, 5s);
+  const auto first_ready = notify.wait_for(ready_message, 0, startup_timeout);
   ASSERT_TRUE(first_ready) << describe(notify.messages());
 
   write_atomically(host.config_file(), basic_config() + "[server\n");  // not TOML any more
@@ -275,7 +289,7 @@ TEST(NotifyProtocol, SigtermSendsStoppingThenExitsZero) {
   NotifySocket notify(dir.file("notify.sock"));
   SpoaHost host(dir, basic_config(), {}, ProcessOptions{{notify.env()}, {}});
   ASSERT_TRUE(host.wait_ready(startup_timeout)) << host.stderr_text();
-  const auto ready = notify.wait_for(ready_message, 0, 5s);
+  const auto ready = notify.wait_for(ready_message, 0, startup_timeout);
   ASSERT_TRUE(ready) << describe(notify.messages());
 
   host.process().send_signal(SIGTERM);
@@ -289,30 +303,46 @@ TEST(NotifyProtocol, SigtermSendsStoppingThenExitsZero) {
 TEST(NotifyProtocol, SighupDuringTheDrainAnnouncesNoReloadAfterStopping) {
   TempDir dir;
   NotifySocket notify(dir.file("notify.sock"));
-  // A NOTIFY that takes 1.5 s keeps the drain going long enough for a SIGHUP to land in it
-  // (a logrotate postrotate `kill -HUP` racing `systemctl stop`).
+  // A NOTIFY the plugin holds for 3 s keeps the drain going long enough for a SIGHUP to
+  // land in it (a logrotate postrotate `kill -HUP` racing `systemctl stop`). Should the
+  // machine stall past that, the SIGHUP lands after the drain: the test then checks less,
+  // and still passes only if nothing follows STOPPING=1.
   SpoaHost host(
       dir,
       make_config({"\"127.0.0.1:0\""},
-                  "threads = 1\n\n[timeouts]\nprocessing = \"5s\"\n"
+                  "threads = 1\n\n[timeouts]\nprocessing = \"30s\"\n"
                   "\n[plugins.delay]\npath = \"" SPOA_PLUGIN_DELAY "\"\nmessages = [\"slow\"]\n"
-                  "[plugins.delay.config]\ndelay = \"1500ms\"\n"),
+                  "[plugins.delay.config]\ndelay = \"3s\"\n"),
       {}, ProcessOptions{{notify.env()}, {}});
   ASSERT_TRUE(host.wait_ready(startup_timeout)) << host.stderr_text();
   std::string error;
-  test::Fd fd = test::connect_to(host.addresses().at(0), 2s, error);
+  test::Fd fd = test::connect_to(host.addresses().at(0), startup_timeout, error);
   ASSERT_TRUE(fd) << error;
-  ASSERT_TRUE(test::hello(fd.get(), 5s));
-  ASSERT_TRUE(test::send_all(fd.get(), test::notify(1, 1, "slow"), 2s));
-  std::this_thread::sleep_for(200ms);  // dispatched: the delay plugin holds it
+  ASSERT_TRUE(test::hello(fd.get(), startup_timeout));
+  // Dispatched, known rather than slept for: a second NOTIFY in the same write, answered at
+  // once (delay_ms 0), is handled after the first, so its ACK means the plugin holds sid 1.
+  std::vector<uint8_t> both = test::notify(1, 1, "slow");
+  const auto marker = test::notify(3, 1, "slow", {{"delay_ms", spop::Value::int64(0)}});
+  both.insert(both.end(), marker.begin(), marker.end());
+  ASSERT_TRUE(test::send_all(fd.get(), both, startup_timeout));
+  bool first_answered = false;
+  while (true) {
+    const auto ack = test::read_frame(fd.get(), startup_timeout);
+    ASSERT_TRUE(ack && ack->type == spop::FrameType::ack) << host.stderr_text();
+    if (ack->stream_id == 3) break;
+    first_answered = true;
+  }
 
   host.process().send_signal(SIGTERM);
   const auto stopping = notify.wait_for("STOPPING=1", 0, startup_timeout);
   ASSERT_TRUE(stopping) << describe(notify.messages()) << host.stderr_text();
   host.process().send_signal(SIGHUP);
-  const auto ack = test::read_frame(fd.get(), 10s);
-  ASSERT_TRUE(ack) << host.stderr_text();
-  EXPECT_EQ(ack->type, spop::FrameType::ack);
+  if (!first_answered) {
+    const auto ack = test::read_frame(fd.get(), startup_timeout);
+    ASSERT_TRUE(ack) << host.stderr_text();
+    EXPECT_EQ(ack->type, spop::FrameType::ack);
+    EXPECT_EQ(ack->stream_id, 1u);
+  }
   EXPECT_EQ(host.process().wait(startup_timeout), 0) << host.stderr_text();
 
   // Once STOPPING=1 is out, the service is going away: neither RELOADING=1 nor READY=1 may

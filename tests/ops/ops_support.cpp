@@ -17,21 +17,26 @@
 
 namespace spoa::ops {
 
-std::string free_loopback_address() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::system_error(errno, std::generic_category(), "socket");
+ReservedPort::ReservedPort() {
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "socket");
+  const int on = 1;
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t size = sizeof(address);
-  if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
+  if (::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+      ::bind(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0 ||
+      ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
     const int error = errno;
-    ::close(fd);
-    throw std::system_error(error, std::generic_category(), "bind 127.0.0.1:0");
+    ::close(fd_);
+    throw std::system_error(error, std::generic_category(), "reserve 127.0.0.1:0");
   }
-  ::close(fd);
-  return "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+  address_ = "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+}
+
+ReservedPort::~ReservedPort() {
+  ::close(fd_);
 }
 
 void write_atomically(const std::string& path, const std::string& content) {
@@ -65,7 +70,7 @@ std::vector<std::string> sanitizer_environment() {
 
 bool accepts_connections(const std::string& address) {
   std::string error;
-  return static_cast<bool>(test::connect_to(address, 1s, error));
+  return static_cast<bool>(test::connect_to(address, 10s, error));
 }
 
 }  // namespace spoa::ops

@@ -54,7 +54,7 @@ void exchange_spop(itest::SpopClient& client) {
   const itest::AgentHelloInfo hello = client.handshake({}, startup_timeout);
   EXPECT_EQ(hello.version, "2.0");
   client.send_notify(7, 1, {{"echo", {{"greeting", spop::Value::string("through fd 3")}}}});
-  const itest::Ack ack = client.expect_ack(10s);
+  const itest::Ack ack = client.expect_ack(startup_timeout);
   EXPECT_EQ(ack.stream_id, 7u);
   EXPECT_EQ(ack.frame_id, 1u);
   const itest::OwnedAction* action = ack.find("greeting");
@@ -73,18 +73,20 @@ class SocketActivation : public ::testing::Test {
 
 TEST_F(SocketActivation, TcpSocketIsServedAndServerListenIsNotBound) {
   TempDir dir;
-  const std::string activated = free_loopback_address();
-  const std::string configured = free_loopback_address();
-  ASSERT_NE(activated, configured);
+  const ReservedPort activated_port;
+  const ReservedPort configured_port;
+  const std::string& activated = activated_port.address();
+  const std::string& configured = configured_port.address();
   Process process = start_activated(dir, activated, configured);
-  ASSERT_TRUE(process.wait_for_stderr(std::regex("Listening on "), 10s)) << process.stderr_text();
+  ASSERT_TRUE(process.wait_for_stderr(std::regex("Listening on "), startup_timeout))
+      << process.stderr_text();
 
   itest::SpopClient client =
-      itest::SpopClient::connect_tcp("127.0.0.1", test::port_of(activated), 5s);
+      itest::SpopClient::connect_tcp("127.0.0.1", test::port_of(activated), startup_timeout);
   ASSERT_NO_FATAL_FAILURE(exchange_spop(client)) << process.stderr_text();
 
   const auto ready = process.wait_for_stderr(
-      std::regex(R"(ready: listening on ([^;\n]*) \(socket activation[^)]*\);)"), 5s);
+      std::regex(R"(ready: listening on ([^;\n]*) \(socket activation[^)]*\);)"), startup_timeout);
   ASSERT_TRUE(ready) << process.stderr_text();
   EXPECT_EQ((*ready)[1], activated) << process.stderr_text();
   // The configured listener was replaced, not added.
@@ -100,13 +102,15 @@ TEST_F(SocketActivation, UnixSocketIsServedAndLeftInPlace) {
   const std::string activated = dir.file("spoa.sock");
   const std::string configured = dir.file("configured.sock");
   Process process = start_activated(dir, activated, "unix:" + configured);
-  ASSERT_TRUE(process.wait_for_stderr(std::regex("Listening on "), 10s)) << process.stderr_text();
+  ASSERT_TRUE(process.wait_for_stderr(std::regex("Listening on "), startup_timeout))
+      << process.stderr_text();
 
-  itest::SpopClient client = itest::SpopClient::connect_unix(activated, 5s);
+  itest::SpopClient client = itest::SpopClient::connect_unix(activated, startup_timeout);
   ASSERT_NO_FATAL_FAILURE(exchange_spop(client)) << process.stderr_text();
 
   ASSERT_TRUE(process.wait_for_stderr(
-      std::regex("ready: listening on unix:" + activated + R"( \(socket activation[^)]*\);)"), 5s))
+      std::regex("ready: listening on unix:" + activated + R"( \(socket activation[^)]*\);)"),
+      startup_timeout))
       << process.stderr_text();
   EXPECT_FALSE(std::filesystem::exists(configured)) << process.stderr_text();
 
@@ -121,16 +125,20 @@ TEST_F(SocketActivation, UnixSocketIsServedAndLeftInPlace) {
 
 TEST_F(SocketActivation, FdNameShowsInTheReadyLine) {
   TempDir dir;
-  const std::string activated = free_loopback_address();
-  Process process = start_activated(dir, activated, free_loopback_address());
-  ASSERT_TRUE(process.wait_for_stderr(std::regex("Listening on "), 10s)) << process.stderr_text();
+  const ReservedPort activated_port;
+  const ReservedPort configured_port;
+  const std::string& activated = activated_port.address();
+  Process process = start_activated(dir, activated, configured_port.address());
+  ASSERT_TRUE(process.wait_for_stderr(std::regex("Listening on "), startup_timeout))
+      << process.stderr_text();
   itest::SpopClient client =
-      itest::SpopClient::connect_tcp("127.0.0.1", test::port_of(activated), 5s);
+      itest::SpopClient::connect_tcp("127.0.0.1", test::port_of(activated), startup_timeout);
   ASSERT_NO_FATAL_FAILURE(exchange_spop(client)) << process.stderr_text();
 
   // --fdname=spoa is the FileDescriptorName= of a .socket unit: the operator's name for the
   // socket, which the ready line must show so that the journal ties it to the unit.
-  const auto ready = process.wait_for_stderr(std::regex(R"(ready: listening on ([^;\n]*);)"), 5s);
+  const auto ready =
+      process.wait_for_stderr(std::regex(R"(ready: listening on ([^;\n]*);)"), startup_timeout);
   ASSERT_TRUE(ready) << process.stderr_text();
   EXPECT_NE((*ready)[1].find("spoa"), std::string::npos)
       << "ready line without the fd name 'spoa': " << (*ready)[0];

@@ -20,8 +20,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr auto io_timeout = 5s;
-constexpr auto exit_timeout = 10s;
+// Bounds of waits for events; they only bound a failure.
+constexpr auto io_timeout = 30s;
+constexpr auto exit_timeout = 60s;
 
 bool ipv6_loopback_available() {
   std::string address = "[::1]:0";

@@ -29,13 +29,13 @@ class SpoaHost {
   // Waits for the ready line that main.cpp logs once every listener is bound:
   //   "... ready: listening on ADDR, ADDR; N I/O threads; plugins: ..."
   // False if spoa-host exits or `timeout` passes first (stderr_text() says why).
-  bool wait_ready(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  bool wait_ready(std::chrono::milliseconds timeout = std::chrono::seconds(60));
   // The bound addresses of the ready line: "127.0.0.1:41234", "[::1]:41235", "unix:/p".
   const std::vector<std::string>& addresses() const { return addresses_; }
   unsigned threads() const { return threads_; }
 
   // SIGTERM, then the exit status (nullopt: still running after `timeout`).
-  std::optional<int> stop(std::chrono::milliseconds timeout = std::chrono::seconds(15));
+  std::optional<int> stop(std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
   Process& process() { return process_; }
   std::string stderr_text() const { return process_.stderr_text(); }

@@ -2,9 +2,15 @@
 """End-to-end tests: a real HAProxy 2.x in front of a real spoa-host.
 
 HAProxy runs the example pair config/haproxy.cfg + config/spoe.conf, and spoa-host the
-default config/spoa-host.toml, each templated to loopback ports chosen free at run time
-and to a temporary folder; HTTP requests go through HAProxy with http.client, and the
-variables the echo plugin sets come back as the response headers the example adds.
+default config/spoa-host.toml, each templated to loopback ports reserved for the whole run
+(see PortReservation) and to a temporary folder; HTTP requests go through HAProxy with
+http.client, and the variables the echo plugin sets come back as the response headers the
+example adds.
+
+No outcome rests on a wall-clock margin: every wait is for an event (a log line, a port
+that accepts, a `show stat` state) with a generous bound, and the templates raise the
+example's sub-second HAProxy and agent timeouts, which a loaded machine can miss, to tens
+of seconds (TEST_TIMEOUTS).
 
 One case per run (--case), one CTest test per case. Exit status: 0 pass, 1 fail,
 77 skipped (no HAProxy). Python 3 standard library only.
@@ -37,10 +43,43 @@ def check(condition, message):
         raise Failure(message)
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# Bounds of the waits for events. They only bound a failure: every wait returns as soon as
+# its event happens. Sanitizer builds on a loaded 2-CPU machine start in seconds, not ms.
+START_TIMEOUT = 60
+EVENT_TIMEOUT = 60
+
+# The example's timeouts are meant for production (HAProxy gives up on the agent after
+# 500 ms); a test that waits for HAProxy's verdict must not depend on the machine meeting
+# them. Same ordering as the example: agent processing < HAProxy processing.
+TEST_TIMEOUTS = {
+    "haproxy_hello": "30s",
+    "haproxy_processing": "30s",
+    "haproxy_check": "20s",
+    "agent_hello": "30s",
+    "agent_processing": "20s",
+}
+
+
+class PortReservation:
+    """A loopback TCP port that no other process can get while the test runs.
+
+    The socket is bound to 127.0.0.1:0 with SO_REUSEADDR and never listens. The kernel
+    gives no other port-0 bind() this port while it is bound, and refuses an explicit
+    bind() without SO_REUSEADDR; the server under test (HAProxy and spoa-host both set
+    SO_REUSEADDR on their listeners) binds and listens on it beside the reservation.
+    Nothing ever closes and re-picks a port, so two servers of a test (or of two tests
+    running at once) never get the same one, and an agent restarted on "its" port finds
+    it free. A connect to it is refused until the server listens, as for a free port.
+    """
+
+    def __init__(self):
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.socket.bind(("127.0.0.1", 0))
+        self.port = self.socket.getsockname()[1]
+
+    def close(self):
+        self.socket.close()
 
 
 def substitute(text, old, new, what, count=1):
@@ -107,21 +146,35 @@ class Setup:
     def __init__(self, args, workdir):
         self.args = args
         self.workdir = workdir
-        self.http_port = free_port()
-        self.app_port = free_port()
-        self.agent_port = free_port()
+        self.reservations = []
+        self.http_port = self.reserve_port()
+        self.app_port = self.reserve_port()
+        self.agent_port = self.reserve_port()
         self.stats_socket = os.path.join(workdir, "haproxy.sock")
         self.processes = []
         self.agent = None
         self.haproxy = None
         self.agent_runs = 0
 
+    def reserve_port(self):
+        """A further loopback port held until cleanup() (e.g. a second agent's)."""
+        reservation = PortReservation()
+        self.reservations.append(reservation)
+        return reservation.port
+
     # ---- configs ---------------------------------------------------------------------
 
-    def write_agent_config(self, capabilities, extra_messages=()):
+    def write_agent_config(self, capabilities, extra_messages=(), listen=None, name="spoa-host",
+                           metrics=False):
+        """spoa-host.toml for one agent. `listen`: a server.listen entry (default
+        127.0.0.1:agent_port, or e.g. "unix:/path"); `name`: the file is NAME.toml;
+        `metrics`: serve /metrics on a loopback port of the kernel's choice (see
+        agent_metrics())."""
+        if listen is None:
+            listen = f"127.0.0.1:{self.agent_port}"
         text = read(os.path.join(self.args.config_dir, "spoa-host.toml"))
-        text = substitute(text, 'listen = ["127.0.0.1:12345"]',
-                          f'listen = ["127.0.0.1:{self.agent_port}"]', "spoa-host.toml")
+        text = substitute(text, 'listen = ["127.0.0.1:12345"]', f'listen = ["{listen}"]',
+                          "spoa-host.toml")
         caps = ", ".join(f'"{c}"' for c in capabilities)
         text = substitute(text, 'capabilities = ["pipelining"]', f"capabilities = [{caps}]",
                           "spoa-host.toml")
@@ -131,19 +184,40 @@ class Setup:
         # advises; the check makes that promise part of the test.
         if 'processing = "400ms"' not in text:
             raise SystemExit('spoa-host.toml: expected processing = "400ms" (below spoe.conf\'s 500ms)')
+        text = substitute(text, 'processing = "400ms"',
+                          f'processing = "{TEST_TIMEOUTS["agent_processing"]}"',
+                          "spoa-host.toml")
+        text = substitute(text, 'hello = "5s"', f'hello = "{TEST_TIMEOUTS["agent_hello"]}"',
+                          "spoa-host.toml")
         text = substitute(text, "threads = 0", "threads = 2", "spoa-host.toml")
+        if metrics:
+            text = substitute(text, '# listen = "127.0.0.1:9464"', 'listen = "127.0.0.1:0"',
+                              "spoa-host.toml")
         if extra_messages:
             names = ", ".join(f'"{m}"' for m in ("echo",) + tuple(extra_messages))
             text = substitute(text, 'messages = ["echo"]', f"messages = [{names}]",
                               "spoa-host.toml")
             text = substitute(text, 'scope = "txn"', f'scope = "txn"\nmessages = [{names}]',
                               "spoa-host.toml")
-        path = os.path.join(self.workdir, "spoa-host.toml")
+        path = os.path.join(self.workdir, f"{name}.toml")
         write(path, text)
         return path
 
-    def write_haproxy_config(self, pipelining=True, body=False):
+    def write_haproxy_config(self, pipelining=True, body=False, agents=None, check="inter 500ms",
+                             global_lines=()):
+        """haproxy.cfg + spoe.conf. `agents`: the SPOE backend's servers as
+        {name: address} (default agent1 at 127.0.0.1:agent_port; an address is "IP:PORT"
+        or a unix socket path); `check`: what follows `check` on each server line;
+        `global_lines`: more lines for the global section."""
+        if agents is None:
+            agents = {"agent1": f"127.0.0.1:{self.agent_port}"}
+        self.agent_names = list(agents)
         spoe = read(os.path.join(self.args.config_dir, "spoe.conf"))
+        spoe = substitute(spoe, "    timeout hello 2s\n",
+                          f"    timeout hello {TEST_TIMEOUTS['haproxy_hello']}\n", "spoe.conf")
+        spoe = substitute(spoe, "    timeout processing 500ms\n",
+                          f"    timeout processing {TEST_TIMEOUTS['haproxy_processing']}\n",
+                          "spoe.conf")
         if not pipelining:
             spoe = substitute(spoe, "    option pipelining\n", "    no option pipelining\n",
                               "spoe.conf")
@@ -169,10 +243,15 @@ class Setup:
         # The demo application behind the frontend (listen demo_app, server app1).
         cfg = substitute(cfg, "127.0.0.1:8000", f"127.0.0.1:{self.app_port}", "haproxy.cfg",
                          count=2)
-        cfg = substitute(cfg, "server agent1 127.0.0.1:12345 check inter 5s",
-                         f"server agent1 127.0.0.1:{self.agent_port} check inter 500ms",
+        servers = "\n".join(f"    server {name} {address} check {check}"
+                             for name, address in agents.items())
+        # A check answered late is not a failed one: only a refused or closed connection
+        # may take a server down in a test.
+        cfg = substitute(cfg, "    server agent1 127.0.0.1:12345 check inter 5s",
+                         f"    timeout check {TEST_TIMEOUTS['haproxy_check']}\n{servers}",
                          "haproxy.cfg")
         global_extra = f"    stats socket {self.stats_socket} mode 600 level admin\n"
+        global_extra += "".join(f"    {line}\n" for line in global_lines)
         if body:
             global_extra += "    tune.bufsize 65536\n"
         cfg = substitute(cfg, "\nglobal\n", "\nglobal\n" + global_extra, "haproxy.cfg")
@@ -190,6 +269,8 @@ class Setup:
     # ---- processes -------------------------------------------------------------------
 
     def start_agent(self, config_path):
+        """Starts spoa-host and waits for its ready line; the agent also becomes
+        self.agent (the one the expect_* helpers look at)."""
         self.agent_runs += 1
         agent = Process(f"spoa-host-{self.agent_runs}",
                         [self.args.spoa_host, "-c", config_path, "--plugin-dir",
@@ -197,7 +278,7 @@ class Setup:
         self.processes.append(agent)
         self.agent = agent
         ready = wait_until(lambda: " ready: listening on " in agent.log() or not agent.running(),
-                           20)
+                           START_TIMEOUT)
         check(ready and agent.running() and " ready: listening on " in agent.log(),
               "spoa-host did not become ready")
         return agent
@@ -217,7 +298,7 @@ class Setup:
             except OSError:
                 return False
 
-        wait_until(listening, 15)
+        wait_until(listening, START_TIMEOUT)
         check(haproxy.running(), "haproxy exited at start")
         check(listening(), "haproxy does not listen on its port")
         return haproxy
@@ -228,6 +309,8 @@ class Setup:
                 p.kill()
             except Exception:  # noqa: BLE001 - cleanup goes on whatever happens
                 traceback.print_exc()
+        for reservation in self.reservations:
+            reservation.close()
 
     def dump_logs(self):
         for p in self.processes:
@@ -241,7 +324,7 @@ class Setup:
 
     # ---- HAProxy side ----------------------------------------------------------------
 
-    def request(self, path, method="GET", body=None, timeout=10):
+    def request(self, path, method="GET", body=None, timeout=EVENT_TIMEOUT):
         conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=timeout)
         try:
             headers = {"Content-Type": "application/octet-stream"} if body is not None else {}
@@ -265,17 +348,38 @@ class Setup:
                 chunks.append(chunk)
         return b"".join(chunks).decode("utf-8", "replace")
 
-    def agent_server_stat(self):
-        """The spoa_agents/agent1 row of `show stat`, as a dict of the CSV header."""
+    def agent_server_stat(self, server="agent1"):
+        """The spoa_agents/SERVER row of `show stat`, as a dict of the CSV header."""
         text = self.stats_command("show stat")
         lines = [line for line in text.splitlines() if line]
         check(lines and lines[0].startswith("# "), f"unexpected show stat output: {text!r}")
         header = lines[0][2:].split(",")
         for line in lines[1:]:
             fields = line.split(",")
-            if fields[:2] == ["spoa_agents", "agent1"]:
+            if fields[:2] == ["spoa_agents", server]:
                 return dict(zip(header, fields))
-        raise Failure(f"no spoa_agents/agent1 in show stat: {text!r}")
+        raise Failure(f"no spoa_agents/{server} in show stat: {text!r}")
+
+
+def agent_metrics(agent):
+    """The samples of a spoa-host's /metrics (started with metrics=True), {series: value}."""
+    match = re.search(r"metrics: serving Prometheus metrics on http://([^/\s]+)/", agent.log())
+    check(match, f"{agent.name} logged no metrics address")
+    host, port = match.group(1).rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=EVENT_TIMEOUT)
+    try:
+        conn.request("GET", "/metrics")
+        response = conn.getresponse()
+        text = response.read().decode("utf-8", "replace")
+        check(response.status == 200, f"{agent.name} /metrics: status {response.status}")
+    finally:
+        conn.close()
+    samples = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            series, _, value = line.rpartition(" ")
+            samples[series] = float(value)
+    return samples
 
 
 def read(path):
@@ -329,8 +433,9 @@ def concurrent_requests(setup, count, threads=10):
     for w in workers:
         w.start()
     for w in workers:
-        w.join(60)
-    check(not any(w.is_alive() for w in workers), "requests still running after 60 s")
+        w.join(EVENT_TIMEOUT)
+    check(not any(w.is_alive() for w in workers),
+          f"requests still running after {EVENT_TIMEOUT} s")
     check(not errors, "; ".join(errors[:5]))
 
 
@@ -400,14 +505,15 @@ def case_health_check(setup):
         return row if row.get("status") == "UP" and row.get("check_status", "").startswith(
             "L7OK") else None
 
-    row = wait_until(checked_up, 15, 0.2)
+    row = wait_until(checked_up, EVENT_TIMEOUT, 0.2)
     check(row, f"spoa_agents/agent1 not UP with a passed SPOP check: {setup.agent_server_stat()}")
-    check(wait_until(lambda: agent_hello_lines(setup, healthcheck=True), 10),
+    check(wait_until(lambda: agent_hello_lines(setup, healthcheck=True), EVENT_TIMEOUT),
           "spoa-host logged no health-check HELLO")
     expect_echoed(setup, "/after-check")
     # Checks every 500 ms keep passing.
     checks = len(agent_hello_lines(setup, healthcheck=True))
-    check(wait_until(lambda: len(agent_hello_lines(setup, healthcheck=True)) >= checks + 3, 10),
+    check(wait_until(lambda: len(agent_hello_lines(setup, healthcheck=True)) >= checks + 3,
+                     EVENT_TIMEOUT),
           "health checks stopped reaching spoa-host")
     row = setup.agent_server_stat()
     check(row.get("status") == "UP", f"agent server not UP any more: {row}")
@@ -448,7 +554,7 @@ def case_agent_restart(setup):
 
     first = setup.agent
     first.signal(signal.SIGTERM)
-    status = first.wait(20)
+    status = first.wait(EVENT_TIMEOUT)
     check(status == 0, f"spoa-host exited with {status} after SIGTERM (expected 0)")
 
     # While it is down, HAProxy answers without the variables and says why.
@@ -459,7 +565,7 @@ def case_agent_restart(setup):
     check("x-spoa-error" in headers, f"no txn.spoa.error while the agent is down: {headers}")
 
     setup.start_agent(config)
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + EVENT_TIMEOUT
     last = None
     while time.monotonic() < deadline:
         try:
@@ -469,9 +575,152 @@ def case_agent_restart(setup):
             last = e
             time.sleep(0.25)
     else:
-        raise Failure(f"requests did not succeed again within 20 s of the restart: {last}")
+        raise Failure(f"requests did not succeed again within {EVENT_TIMEOUT} s of the "
+                      f"restart: {last}")
     expect_echoed(setup, "/after-restart-2")
     expect_no_agent_errors(setup.agent)
+
+
+class Load:
+    """Requests through HAProxy from `clients` threads until stopped, at most `limit` in
+    all. Each request is numbered, checked like expect_echoed, and filed under the phases
+    current when it started and when it ended, so that a test can judge phases by counts
+    alone (e.g. "ended before the kill", "started after DOWN")."""
+
+    def __init__(self, setup, clients=8, limit=20000):
+        self.setup = setup
+        self.limit = limit
+        self.phase = "start"
+        self.results = []  # (phase at the start, phase at the end, ok, what went wrong)
+        self.lock = threading.Lock()
+        self.changed = threading.Condition(self.lock)
+        self.stopping = False
+        self.next_index = 0
+        self.threads = [threading.Thread(target=self._client) for _ in range(clients)]
+        for t in self.threads:
+            t.start()
+
+    def _client(self):
+        while True:
+            with self.lock:
+                if self.stopping or self.next_index >= self.limit:
+                    return
+                index = self.next_index
+                self.next_index += 1
+                phase = self.phase
+            try:
+                expect_echoed(self.setup, f"/load/{index}?n={index}")
+                ok, detail = True, ""
+            except Exception as e:  # noqa: BLE001 - counted, and reported below
+                ok, detail = False, f"request {index}: {e}"
+            with self.changed:
+                self.results.append((phase, self.phase, ok, detail))
+                self.changed.notify_all()
+
+    def set_phase(self, phase):
+        with self.lock:
+            self.phase = phase
+
+    def finished(self, started=None, ended=None):
+        """(ok, what went wrong) of the requests that started in phase `started` and ended
+        in phase `ended` (None: any)."""
+        with self.lock:
+            return [(ok, detail) for s, e, ok, detail in self.results
+                    if started in (None, s) and ended in (None, e)]
+
+    def wait_done(self, phase, count, timeout=EVENT_TIMEOUT):
+        """Waits until `count` requests started in `phase` have finished."""
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while sum(1 for p, _, _, _ in self.results if p == phase) < count:
+                left = deadline - time.monotonic()
+                if left <= 0 or (self.next_index >= self.limit and
+                                 not any(t.is_alive() for t in self.threads)):
+                    return False
+                self.changed.wait(min(left, 1.0))
+            return True
+
+    def stop(self):
+        with self.lock:
+            self.stopping = True
+        for t in self.threads:
+            t.join(EVENT_TIMEOUT)
+        check(not any(t.is_alive() for t in self.threads),
+              f"load clients still running {EVENT_TIMEOUT} s after the stop")
+
+
+def failed(results):
+    return [detail for ok, detail in results if not ok]
+
+
+def case_scale_out(setup):
+    """Two spoa-host instances as two servers of one SPOE backend; one is killed (SIGKILL,
+    by its PID) under load. Requests may fail between the kill and the moment HAProxy's
+    health check marks that server DOWN; every request started after that must succeed,
+    answered by the survivor. Judged by counts and `show stat` states, never by time."""
+    ports = {"agent1": setup.agent_port, "agent2": setup.reserve_port()}
+    agents = {}
+    for name, port in ports.items():
+        agents[name] = setup.start_agent(setup.write_agent_config(
+            ["pipelining"], listen=f"127.0.0.1:{port}", name=name, metrics=True))
+    # One HAProxy thread: the kill's connection resets and the failed check are handled
+    # by one event loop, in the order they happened.
+    setup.start_haproxy(setup.write_haproxy_config(
+        agents={name: f"127.0.0.1:{port}" for name, port in ports.items()},
+        check="inter 250ms fall 1 rise 1", global_lines=("nbthread 1",)))
+
+    def up_and_checked(name):
+        row = setup.agent_server_stat(name)
+        return row.get("status") == "UP" and row.get("check_status", "").startswith("L7OK")
+
+    check(wait_until(lambda: all(up_and_checked(n) for n in agents), EVENT_TIMEOUT, 0.1),
+          "both agents must be UP with a passed SPOP check: "
+          f"{[setup.agent_server_stat(n) for n in agents]}")
+
+    load = Load(setup)
+    try:
+        load.set_phase("before")
+        check(load.wait_done("before", 300), "the load did not get going")
+        served = {name: agent_metrics(agent).get("spoa_host_notify_frames_total", 0)
+                  for name, agent in agents.items()}
+        print(f"NOTIFYs answered before the kill: {served}")
+        check(sum(served.values()) > 0, f"no agent answered a NOTIFY: {served}")
+        # The victim must be one HAProxy really uses (HAProxy 2.6 may keep all its SPOE
+        # connections on one server at this load); agent2 if both serve.
+        victim = "agent2" if served["agent2"] > 0 else "agent1"
+        survivor = "agent1" if victim == "agent2" else "agent2"
+
+        # "window": from the kill (requests in flight then included) until HAProxy's
+        # check has marked the victim DOWN; "after": started once it had.
+        load.set_phase("window")
+        agents[victim].kill()  # SIGKILL to its PID, then reaped
+        check(wait_until(lambda: setup.agent_server_stat(victim).get("status", "")
+                         .startswith("DOWN"), EVENT_TIMEOUT, 0.05),
+              f"HAProxy did not mark {victim} DOWN: {setup.agent_server_stat(victim)}")
+        # Counted before "after" begins: every request of that phase is answered after it.
+        baseline = agent_metrics(agents[survivor]).get("spoa_host_notify_frames_total", 0)
+        load.set_phase("after")
+        check(load.wait_done("after", 500), "the load stopped after the failover")
+    finally:
+        load.stop()
+
+    before = load.finished(started="before", ended="before")
+    after = load.finished(started="after")
+    everything = load.finished()
+    window = len(everything) - len(before) - len(after)
+    window_failed = len(failed(everything)) - len(failed(before)) - len(failed(after))
+    print(f"{len(before)} requests before the kill, {window} from the kill until {victim} "
+          f"was DOWN ({window_failed} failed, allowed), {len(after)} after")
+    check(not failed(before), "requests failed with both agents up:\n" +
+          "\n".join(failed(before)[:10]))
+    check(not failed(after), f"{len(failed(after))} of {len(after)} requests failed after "
+          f"{victim} was marked DOWN:\n" + "\n".join(failed(after)[:10]))
+    answered = (agent_metrics(agents[survivor]).get("spoa_host_notify_frames_total", 0)
+                - baseline)
+    check(answered >= len(after), f"{survivor} answered {answered} NOTIFYs for {len(after)} "
+          "requests after the failover")
+    check(up_and_checked(survivor), f"{survivor}: {setup.agent_server_stat(survivor)}")
+    expect_no_agent_errors(agents[survivor])
 
 
 CASES = {
@@ -480,6 +729,7 @@ CASES = {
     "health_check": case_health_check,
     "fragmentation": case_fragmentation,
     "agent_restart": case_agent_restart,
+    "scale_out": case_scale_out,
 }
 
 

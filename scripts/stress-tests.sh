@@ -93,7 +93,7 @@ for ((run = 1; run <= runs; run++)); do
   if ctest --preset "$preset" -LE packaging -j "$jobs" "${extra[@]}" >"$log" 2>&1; then
     passes=$((passes + 1))
     ((broken)) || consecutive=$((consecutive + 1))
-    echo "stress-tests: run $run passed ($((SECONDS - run_start)) s; $(grep -Eo '[0-9]+ tests? passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -1))"
+    echo "stress-tests: run $run passed ($((SECONDS - run_start)) s; $(grep -Eo '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -1))"
   else
     broken=1
     echo "stress-tests: run $run FAILED ($((SECONDS - run_start)) s), log $log:"

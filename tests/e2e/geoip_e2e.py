@@ -59,6 +59,11 @@ class GeoipSetup:
                             f'listen = ["127.0.0.1:{self.agent_port}"]', "spoa-host.toml")
         toml = h.substitute(toml, 'reload_interval = "10s"', 'reload_interval = "100ms"',
                             "spoa-host.toml")
+        # The examples' timeouts are for production; the test must not depend on a loaded
+        # (sanitizer) machine meeting them: the harness's generous ones, same ordering.
+        t = h.TEST_TIMEOUTS
+        toml = h.substitute(toml, 'processing = "400ms"',
+                            f'processing = "{t["agent_processing"]}"', "spoa-host.toml")
         toml = h.substitute(toml, "/var/lib/GeoIP/GeoLite2-City.mmdb", self.city, "spoa-host.toml")
         toml = h.substitute(toml, "/var/lib/GeoIP/GeoLite2-ASN.mmdb", self.asn, "spoa-host.toml")
         toml = "[log]\nlevel = \"debug\"\ntarget = \"stderr\"\n\n" + toml
@@ -66,7 +71,12 @@ class GeoipSetup:
         h.write(self.toml_path, toml)
 
         spoe_path = os.path.join(self.workdir, "spoe-geoip.conf")
-        h.write(spoe_path, self.example("spoe-geoip.conf"))
+        spoe = self.example("spoe-geoip.conf")
+        spoe = h.substitute(spoe, "    timeout hello 2s\n", f"    timeout hello {t['haproxy_hello']}\n",
+                            "spoe-geoip.conf")
+        spoe = h.substitute(spoe, "    timeout processing 500ms\n",
+                            f"    timeout processing {t['haproxy_processing']}\n", "spoe-geoip.conf")
+        h.write(spoe_path, spoe)
         cfg = self.example("haproxy.cfg")
         cfg = h.substitute(cfg, "/etc/haproxy/spoe-geoip.conf", spoe_path, "haproxy.cfg")
         cfg = h.substitute(cfg, "bind 127.0.0.1:8080", f"bind 127.0.0.1:{self.http_port}",
@@ -75,6 +85,9 @@ class GeoipSetup:
                            count=2)
         cfg = h.substitute(cfg, "server agent1 127.0.0.1:12345 check inter 5s",
                            f"server agent1 127.0.0.1:{self.agent_port} check inter 500ms",
+                           "haproxy.cfg")
+        cfg = h.substitute(cfg, "    option spop-check\n",
+                           f"    option spop-check\n    timeout check {t['haproxy_check']}\n",
                            "haproxy.cfg")
         self.cfg_path = os.path.join(self.workdir, "haproxy.cfg")
         h.write(self.cfg_path, cfg)
@@ -85,7 +98,7 @@ class GeoipSetup:
                                              "--plugin-dir", self.args.plugin_dir], self.workdir)
         self.processes.append(self.agent)
         ready = h.wait_until(lambda: " ready: listening on " in self.agent.log()
-                             or not self.agent.running(), 30)
+                             or not self.agent.running(), h.START_TIMEOUT)
         check(ready and self.agent.running(), "spoa-host did not become ready")
         self.haproxy = h.Process("haproxy", [self.args.haproxy, "-db", "-f", self.cfg_path],
                                  self.workdir)
@@ -98,12 +111,12 @@ class GeoipSetup:
             except OSError:
                 return not self.haproxy.running()
 
-        h.wait_until(listening, 15)
+        h.wait_until(listening, h.START_TIMEOUT)
         check(self.haproxy.running(), "haproxy exited at start")
 
     def request(self, source="127.0.0.1", path="/"):
         """GET through HAProxy from `source` (any 127.0.0.0/8 address can be bound)."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=10,
+        conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=h.EVENT_TIMEOUT,
                                           source_address=(source, 0))
         try:
             conn.request("GET", path)
@@ -189,19 +202,19 @@ def case_reload_under_load(setup):
     for w in workers:
         w.start()
     try:
-        check(h.wait_until(lambda: seen["DE"] >= 50, 60), f"load did not start: {seen} {errors[:3]}")
+        check(h.wait_until(lambda: seen["DE"] >= 50, h.EVENT_TIMEOUT), f"load did not start: {seen} {errors[:3]}")
         setup.install_db("city-v2", setup.city)
-        check(h.wait_until(lambda: "database city: reloaded" in setup.agent.log(), 60),
+        check(h.wait_until(lambda: "database city: reloaded" in setup.agent.log(), h.EVENT_TIMEOUT),
               "spoa-host did not log the reload")
         fr_at_reload = seen["FR"]
-        check(h.wait_until(lambda: seen["FR"] >= fr_at_reload + 50, 60),
+        check(h.wait_until(lambda: seen["FR"] >= fr_at_reload + 50, h.EVENT_TIMEOUT),
               f"answers did not change to FR: {seen}")
         # A broken replacement: logged, and FR goes on.
         setup.install_db("truncated", setup.city)
         check(h.wait_until(lambda: "still answering with the version loaded at"
-                           in setup.agent.log(), 60), "the broken file was not reported")
+                           in setup.agent.log(), h.EVENT_TIMEOUT), "the broken file was not reported")
         de_now, fr_now = seen["DE"], seen["FR"]
-        check(h.wait_until(lambda: seen["FR"] >= fr_now + 50, 60), f"answers stopped: {seen}")
+        check(h.wait_until(lambda: seen["FR"] >= fr_now + 50, h.EVENT_TIMEOUT), f"answers stopped: {seen}")
         check(seen["DE"] == de_now, f"DE again after the broken replacement: {seen}")
     finally:
         stop.set()

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <ctime>
 
 namespace spoa::geoip {
@@ -32,16 +33,35 @@ DatabaseWatcher::~DatabaseWatcher() {
   if (thread_.joinable()) thread_.join();
 }
 
-void DatabaseWatcher::start(std::chrono::milliseconds interval) {
-  if (interval.count() == 0 || thread_.joinable()) return;
-  thread_ = std::thread([this, interval] { run(interval); });
+void DatabaseWatcher::start(std::chrono::milliseconds interval, std::chrono::milliseconds tick,
+                            std::function<void()> on_tick) {
+  if (!on_tick) tick = {};
+  if ((interval.count() == 0 && tick.count() == 0) || thread_.joinable()) return;
+  thread_ = std::thread(
+      [this, interval, tick, on_tick = std::move(on_tick)] { run(interval, tick, on_tick); });
 }
 
-void DatabaseWatcher::run(std::chrono::milliseconds interval) {
+void DatabaseWatcher::run(std::chrono::milliseconds interval, std::chrono::milliseconds tick,
+                          std::function<void()> on_tick) {
+  using clock = std::chrono::steady_clock;
+  clock::time_point next_check = clock::now() + interval;
+  clock::time_point next_tick = clock::now() + tick;
   std::unique_lock lock(mutex_);
-  while (!wake_.wait_for(lock, interval, [this] { return stop_; })) {
+  while (true) {
+    clock::time_point wake_at = clock::time_point::max();
+    if (interval.count() != 0) wake_at = next_check;
+    if (tick.count() != 0) wake_at = std::min(wake_at, next_tick);
+    if (wake_.wait_until(lock, wake_at, [this] { return stop_; })) return;
     lock.unlock();
-    check_now();
+    const clock::time_point now = clock::now();
+    if (interval.count() != 0 && now >= next_check) {
+      check_now();
+      next_check = clock::now() + interval;
+    }
+    if (tick.count() != 0 && now >= next_tick) {
+      on_tick();
+      next_tick = clock::now() + tick;
+    }
     lock.lock();
   }
 }
@@ -71,14 +91,17 @@ int DatabaseWatcher::check_now() {
                                       : "; no version to answer with";
     if (!now) {
       log_(Level::error, name + slot.config().file + " is gone" + kept);
+      if (on_load_) on_load_(slot, false);
       continue;
     }
     try {
       const auto loaded = slot.load();
       ++reloaded;
       log_(Level::info, name + "reloaded " + slot.config().file + ": " + loaded->summary());
+      if (on_load_) on_load_(slot, true);
     } catch (const std::exception& e) {
       log_(Level::error, name + e.what() + kept);
+      if (on_load_) on_load_(slot, false);
     }
   }
   return reloaded;

@@ -29,6 +29,8 @@ class DatabaseWatcher {
  public:
   enum class Level { info, error };
   using Log = std::function<void(Level, const std::string&)>;
+  // After every load attempt of a replaced file: the slot, and whether it is now in use.
+  using LoadEvent = std::function<void(const DatabaseSlot&, bool loaded)>;
 
   // Remembers the files' signatures as they are now (the versions just loaded).
   DatabaseWatcher(Geoip& geoip, Log log);
@@ -36,16 +38,22 @@ class DatabaseWatcher {
   DatabaseWatcher(const DatabaseWatcher&) = delete;
   DatabaseWatcher& operator=(const DatabaseWatcher&) = delete;
 
-  // Starts polling every `interval` (0: never).
-  void start(std::chrono::milliseconds interval);
+  void on_load(LoadEvent event) { on_load_ = std::move(event); }
+
+  // Starts the thread: the files are polled every `interval` (0: never), and `on_tick`
+  // (if any) runs every `tick` (metrics are published from there, off the I/O threads).
+  void start(std::chrono::milliseconds interval, std::chrono::milliseconds tick = {},
+             std::function<void()> on_tick = {});
   // One pass on the caller's thread: reloads what changed. Returns the number reloaded.
   int check_now();
 
  private:
-  void run(std::chrono::milliseconds interval);
+  void run(std::chrono::milliseconds interval, std::chrono::milliseconds tick,
+           std::function<void()> on_tick);
 
   Geoip& geoip_;
   Log log_;
+  LoadEvent on_load_;
   std::mutex check_mutex_;  // one pass at a time
   std::vector<std::optional<FileSignature>> seen_;
   std::mutex mutex_;

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "database_watcher.hpp"
 #include "fixtures.hpp"
 
 namespace {
@@ -80,6 +81,26 @@ TEST_P(GeoipReload, DeletedFileKeepsTheOldVersion) {
   fs::remove(db);
   EXPECT_THROW(slot().load(), DatabaseError);
   EXPECT_EQ(country("192.0.2.1"), "string DE");
+}
+
+TEST_P(GeoipReload, WatcherReloadsOnlyChangedFilesAndReportsEachAttempt) {
+  std::vector<std::pair<std::string, bool>> events;
+  std::vector<std::string> lines;
+  DatabaseWatcher watcher(
+      *geoip, [&](DatabaseWatcher::Level, const std::string& text) { lines.push_back(text); });
+  watcher.on_load(
+      [&](const DatabaseSlot& s, bool ok) { events.emplace_back(s.config().name, ok); });
+  EXPECT_EQ(watcher.check_now(), 0);  // nothing changed since the load
+  replace_with(fixture("truncated"));
+  EXPECT_EQ(watcher.check_now(), 0);
+  EXPECT_EQ(watcher.check_now(), 0);  // the same broken file is not tried again
+  replace_with(fixture("city-v2"));
+  EXPECT_EQ(watcher.check_now(), 1);
+  EXPECT_EQ(events, (std::vector<std::pair<std::string, bool>>{{"city", false}, {"city", true}}));
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_NE(lines[0].find("still answering with the version loaded at"), std::string::npos);
+  EXPECT_NE(lines[1].find("database city: reloaded " + db.string()), std::string::npos);
+  EXPECT_EQ(country("192.0.2.1"), "string FR");
 }
 
 INSTANTIATE_TEST_SUITE_P(BothLoadModes, GeoipReload,

@@ -11,6 +11,7 @@
 #include "database_watcher.hpp"
 #include "geoip_config.hpp"
 #include "geoip_lookup.hpp"
+#include "geoip_metrics.hpp"
 
 namespace {
 
@@ -82,6 +83,9 @@ class GeoipPlugin {
             log.error(text);
           }
         });
+#if SPOA_ABI_MINOR >= 1
+    metrics_ = std::make_unique<spoa::geoip::GeoipMetrics>(ctx, *geoip_);
+#endif
     for (auto& slot : geoip_->slots()) {
       try {
         const auto loaded = slot->load();
@@ -90,6 +94,9 @@ class GeoipPlugin {
       } catch (const std::exception& e) {
         throw spoa::Error("database " + slot->config().name + ": " + e.what());
       }
+#if SPOA_ABI_MINOR >= 1
+      metrics_->loaded(*slot, true);
+#endif
     }
 
     if (config.messages.empty()) {
@@ -99,10 +106,23 @@ class GeoipPlugin {
       ctx.on_each_claimed(only,
                           [this](const spoa::Message& m, spoa::Reply& r) { return answer(m, r); });
     }
+#if SPOA_ABI_MINOR >= 1
+    watcher_->on_load(
+        [this](const spoa::geoip::DatabaseSlot& slot, bool ok) { metrics_->loaded(slot, ok); });
+    watcher_->start(config.reload_interval, std::chrono::seconds(1), [this] {
+      metrics_->flush(*geoip_, no_address_.load(std::memory_order_relaxed));
+    });
+#else
     watcher_->start(config.reload_interval);
+#endif
   }
 
-  ~GeoipPlugin() { watcher_.reset(); }
+  ~GeoipPlugin() {
+    watcher_.reset();
+#if SPOA_ABI_MINOR >= 1
+    metrics_->flush(*geoip_, no_address_.load(std::memory_order_relaxed));
+#endif
+  }
 
   spoa::Result answer(const spoa::Message& message, spoa::Reply& reply) const {
     const std::optional<IpAddress> address = client_address(message);
@@ -133,6 +153,11 @@ class GeoipPlugin {
   spoa::Scope scope_ = spoa::Scope::txn;
   std::string source_ = "src";
   std::unique_ptr<spoa::geoip::Geoip> geoip_;
+  mutable std::atomic<std::uint64_t> no_address_{0};
+#if SPOA_ABI_MINOR >= 1
+  std::unique_ptr<spoa::geoip::GeoipMetrics> metrics_;
+#endif
+  // Last: destroyed first, so its thread stops before what it uses goes.
   std::unique_ptr<spoa::geoip::DatabaseWatcher> watcher_;
 };
 

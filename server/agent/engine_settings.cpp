@@ -15,6 +15,7 @@ EngineSettings engine_settings(const config::Config& config) {
   settings.hello_timeout = config.timeouts.hello;
   settings.idle_timeout = config.timeouts.idle;
   settings.processing_timeout = config.timeouts.processing;
+  settings.write_timeout = config.timeouts.write;
   return settings;
 }
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <unordered_map>
 
+#include "agent/engine.hpp"
 #include "agent/engine_settings.hpp"
 #include "host/dispatcher.hpp"
 #include "host/generation.hpp"
@@ -31,6 +32,8 @@ class Worker final : public host::CompletionQueue {
   const EngineSettings& settings() const { return settings_; }
   host::RequestPool& pool() { return pool_; }
   host::Dispatcher& dispatcher() { return dispatcher_; }
+  // What the connections of this thread share while they handle an event.
+  EngineScratch& scratch() { return scratch_; }
 
   // The generation new NOTIFYs dispatch into. Swapped on reload by posting to this worker.
   const std::shared_ptr<const host::Generation>& generation() const { return generation_; }
@@ -71,6 +74,7 @@ class Worker final : public host::CompletionQueue {
   // whose calls go back to the pool when io_ destroys them.
   host::RequestPool pool_;
   host::Dispatcher dispatcher_;
+  EngineScratch scratch_;
   std::shared_ptr<const host::Generation> generation_;
   boost::asio::io_context io_{1};  // one thread runs it: no locking inside Asio
   // Keyed by address so a close finds its entry in O(1), whatever the connection count:

@@ -25,7 +25,7 @@ constexpr std::string_view server_keys[] = {"listen",          "threads",
                                             "max_frame_size",  "capabilities",
                                             "max_connections", "max_inflight_per_connection",
                                             "plugin_dir"};
-constexpr std::string_view timeout_keys[] = {"hello", "idle", "processing"};
+constexpr std::string_view timeout_keys[] = {"hello", "idle", "processing", "write"};
 constexpr std::string_view log_keys[] = {"level", "target"};
 constexpr std::string_view metrics_keys[] = {"listen"};
 constexpr std::string_view plugin_keys[] = {"path", "messages", "config"};
@@ -225,6 +225,7 @@ class Loader {
     read_timeout(timeouts, "hello", config_.timeouts.hello);
     read_timeout(timeouts, "idle", config_.timeouts.idle);
     read_timeout(timeouts, "processing", config_.timeouts.processing);
+    read_timeout(timeouts, "write", config_.timeouts.write);
   }
 
   void read_log(const toml::value* log) {

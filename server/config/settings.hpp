@@ -45,6 +45,8 @@ struct Timeouts {
   std::chrono::milliseconds hello{5000};
   std::chrono::milliseconds idle{600000};
   std::chrono::milliseconds processing{1000};
+  // A write to HAProxy that makes no progress for this long closes the connection.
+  std::chrono::milliseconds write{10000};
 };
 
 struct LogSettings {

@@ -23,11 +23,12 @@ enum class CloseReason : uint8_t {
   timeout,             // no HELLO in time, idle timeout, or the peer never took our DISCONNECT
   error,               // a read or write error other than the peer going away
   shutdown,            // the server closed it while stopping
+  write_timeout,       // a write made no progress for timeouts.write: the peer stopped reading
   count
 };
 inline constexpr std::array<const char*, static_cast<size_t>(CloseReason::count)>
-    close_reason_names = {"normal", "reset",   "haproxy_disconnect", "agent_disconnect", "timeout",
-                          "error",  "shutdown"};
+    close_reason_names = {"normal",  "reset", "haproxy_disconnect", "agent_disconnect",
+                          "timeout", "error", "shutdown",           "write_timeout"};
 
 // SPOP status codes as label values: 0-99 as themselves (HAProxy's own table has 100
 // entries, spop.md §7), anything a peer sends beyond that as "other": bounded either way.

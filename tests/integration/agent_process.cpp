@@ -84,6 +84,7 @@ std::string to_toml(const AgentConfig& config) {
   out << "hello = " << toml_string(config.hello_timeout) << "\n";
   out << "idle = " << toml_string(config.idle_timeout) << "\n";
   out << "processing = " << toml_string(config.processing_timeout) << "\n";
+  if (!config.write_timeout.empty()) out << "write = " << toml_string(config.write_timeout) << "\n";
   out << "\n[log]\nlevel = \"debug\"\ntarget = \"stderr\"\n";
   for (const auto& plugin : config.plugins) {
     out << "\n[plugins." << plugin.instance << "]\n";

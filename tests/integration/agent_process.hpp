@@ -45,6 +45,7 @@ struct AgentConfig {
   std::string hello_timeout = "5s";
   std::string idle_timeout = "10m";
   std::string processing_timeout = "2s";
+  std::string write_timeout;  // empty: the default
   std::vector<PluginSpec> plugins{echo_plugin()};
   // Empty: TCP on 127.0.0.1, port chosen by the kernel. "unix": a socket in the temp dir.
   // Anything else is passed to --listen as it is (e.g. "[::1]:0").

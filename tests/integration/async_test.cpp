@@ -1,5 +1,7 @@
-// The asynchronous path through the delay plugin: pipelining, backpressure
-// (max_inflight_per_connection), the processing deadline, and the idle timeout.
+// The asynchronous path through the delay plugin over a real socket: pipelining,
+// backpressure (max_inflight_per_connection), the processing deadline and the idle
+// timeout reach the wire. The exact timing of each rule is checked with a fake clock in
+// tests/engine; here nothing passes or fails on a wall-clock margin.
 #include "test_helpers.hpp"
 
 namespace spoa::itest {
@@ -33,28 +35,27 @@ std::vector<Arrival> read_acks(SpopClient& client, size_t count, Clock::time_poi
   return out;
 }
 
-TEST(Pipelining, ThirtyTwoNotifiesInFlightAreAnsweredOutOfOrderWithTheirIds) {
+TEST(Pipelining, ThirtyTwoNotifiesInFlightAreAnsweredConcurrentlyWithTheirIds) {
   AgentProcess agent(delay_config());
   SpopClient client = agent.connect();
   ASSERT_EQ(capability_set(client.handshake().capabilities).count("pipelining"), 1u);
 
+  // 32 NOTIFYs of 1 s each: one after the other they would need 32 s, far beyond the
+  // 15 s this test waits, so all answered means all were in flight together.
   constexpr int count = 32;
   std::vector<std::string> tags;
   for (int i = 0; i < count; ++i)
     tags.push_back("t" + std::to_string(i));
   Bytes burst;
   for (int i = 0; i < count; ++i) {
-    // Decreasing delays: the last sent finishes first.
     const Bytes frame = make_frame(spop::FrameType::notify, spop::flag_fin, 500 + i, i + 1,
-                                   notify_payload({delay_message((count - i) * 20, tags[i])}));
+                                   notify_payload({delay_message(1000, tags[i])}));
     burst.insert(burst.end(), frame.begin(), frame.end());
   }
   const auto start = Clock::now();
   client.send_raw(burst);
-  const std::vector<Arrival> acks = read_acks(client, count, start, 10s);
-  const Millis total = elapsed_since(start);
+  const std::vector<Arrival> acks = read_acks(client, count, start, 15s);
 
-  std::vector<uint64_t> order;
   std::set<uint64_t> seen;
   for (const Arrival& a : acks) {
     const Ack& ack = a.ack;
@@ -63,21 +64,10 @@ TEST(Pipelining, ThirtyTwoNotifiesInFlightAreAnsweredOutOfOrderWithTheirIds) {
     const int i = static_cast<int>(ack.frame_id) - 1;
     EXPECT_EQ(ack.stream_id, static_cast<uint64_t>(500 + i)) << "ids of one NOTIFY stay paired";
     const OwnedAction* tag = ack.find("tag");
-    const OwnedAction* delay = ack.find("delay_ms");
     ASSERT_NE(tag, nullptr) << ack.describe();
-    ASSERT_NE(delay, nullptr) << ack.describe();
     EXPECT_EQ(tag->value.bytes, tags[i]) << "ACK " << ack.describe() << " answers another NOTIFY";
-    EXPECT_EQ(static_cast<int64_t>(delay->value.integer), (count - i) * 20);
     EXPECT_TRUE(seen.insert(ack.frame_id).second) << "two ACKs for frame " << ack.frame_id;
-    order.push_back(ack.frame_id);
   }
-  EXPECT_FALSE(std::is_sorted(order.begin(), order.end()))
-      << "ACKs came in sending order: " << join_ids(order);
-  EXPECT_GT(order.front(), static_cast<uint64_t>(count / 2))
-      << "a short delay sent last should be answered early: " << join_ids(order);
-  EXPECT_LE(order.back(), static_cast<uint64_t>(count / 2)) << join_ids(order);
-  // In flight together: the delays add up to 10.5 s, the longest is 640 ms.
-  EXPECT_LT(total.count(), 5000) << "the NOTIFYs were not processed concurrently";
 }
 
 TEST(Pipelining, AsyncAndImmediateMessagesKeepMessageOrderInTheAck) {
@@ -94,64 +84,16 @@ TEST(Pipelining, AsyncAndImmediateMessagesKeepMessageOrderInTheAck) {
   EXPECT_EQ(ack.actions[2].name, "second");
 }
 
-TEST(Backpressure, ThirdNotifyIsAnsweredOnlyAfterOneOfTheFirstTwoCompletes) {
-  AgentConfig config = delay_config();
-  config.max_inflight_per_connection = 2;
-  AgentProcess agent(config);
-  SpopClient client = agent.connect();
-  client.handshake();
-  Bytes burst;
-  for (const auto& [sid, delay] : {std::pair{1, 600}, std::pair{2, 600}, std::pair{3, 0}}) {
-    const Bytes frame =
-        make_frame(spop::FrameType::notify, spop::flag_fin, sid, 1,
-                   notify_payload({delay_message(delay, "s" + std::to_string(sid))}));
-    burst.insert(burst.end(), frame.begin(), frame.end());
-  }
-  const auto start = Clock::now();
-  client.send_raw(burst);
-  const std::vector<Arrival> acks = read_acks(client, 3, start, 10s);
-  size_t third = acks.size();
-  for (size_t i = 0; i < acks.size(); ++i) {
-    if (acks[i].ack.stream_id == 3) third = i;
-  }
-  ASSERT_LT(third, acks.size());
-  EXPECT_GT(third, 0u) << "the third NOTIFY overtook the two in flight";
-  EXPECT_GE(acks[third].at.count(), 450)
-      << "the third NOTIFY (0 ms delay) was read before a slot was free";
-}
-
-TEST(Backpressure, WithoutTheLimitTheThirdNotifyOvertakes) {
-  // The control for the test above: the same burst with the default limit (64).
-  AgentProcess agent(delay_config());
-  SpopClient client = agent.connect();
-  client.handshake();
-  Bytes burst;
-  for (const auto& [sid, delay] : {std::pair{1, 600}, std::pair{2, 600}, std::pair{3, 0}}) {
-    const Bytes frame =
-        make_frame(spop::FrameType::notify, spop::flag_fin, sid, 1,
-                   notify_payload({delay_message(delay, "s" + std::to_string(sid))}));
-    burst.insert(burst.end(), frame.begin(), frame.end());
-  }
-  const auto start = Clock::now();
-  client.send_raw(burst);
-  const std::vector<Arrival> acks = read_acks(client, 3, start, 10s);
-  EXPECT_EQ(acks[0].ack.stream_id, 3u);
-  EXPECT_LT(acks[0].at.count(), 450);
-}
-
 TEST(ProcessingDeadline, AckComesAtTheDeadlineWithTheFinishedMessagesOnly) {
   AgentProcess agent(delay_config("200ms"));
   SpopClient client = agent.connect();
   client.handshake();
-  const auto start = Clock::now();
+  // delay takes 2 s, the deadline is 200 ms: the ACK can only be the deadline's.
   client.send_notify(21, 1,
                      {{"echo", {{"x", spop::Value::int32(1)}}}, delay_message(2000, "late")});
   const Ack ack = client.expect_ack(5s);
-  const Millis waited = elapsed_since(start);
   EXPECT_EQ(ack.stream_id, 21u);
   EXPECT_EQ(ack.frame_id, 1u);
-  EXPECT_GE(waited.count(), 150) << "answered before the processing deadline";
-  EXPECT_LT(waited.count(), 1500) << "not answered at the 200 ms deadline";
   EXPECT_NE(ack.find("x"), nullptr) << "echo finished in time: " << ack.describe();
   EXPECT_EQ(ack.find("delay_ms"), nullptr) << ack.describe();
   EXPECT_EQ(ack.find("tag"), nullptr) << ack.describe();
@@ -182,15 +124,15 @@ TEST(Pipelining, NotifiesSharingAStreamIdAreToldApartByFrameId) {
   client.handshake();
   client.send_notify(7, 1, {delay_message(300, "fid1")});
   client.send_notify(7, 2, {delay_message(50, "fid2")});
-  const Ack first = client.expect_ack(5s);
-  const Ack second = client.expect_ack(5s);
-  EXPECT_EQ(first.stream_id, 7u);
-  EXPECT_EQ(first.frame_id, 2u) << "the shorter delay should answer first";
-  ASSERT_NE(first.find("tag"), nullptr);
-  EXPECT_EQ(first.find("tag")->value.bytes, "fid2");
-  EXPECT_EQ(second.frame_id, 1u);
-  ASSERT_NE(second.find("tag"), nullptr);
-  EXPECT_EQ(second.find("tag")->value.bytes, "fid1");
+  std::set<uint64_t> frames;
+  for (int i = 0; i < 2; ++i) {
+    const Ack ack = client.expect_ack(5s);
+    EXPECT_EQ(ack.stream_id, 7u);
+    ASSERT_NE(ack.find("tag"), nullptr);
+    EXPECT_EQ(ack.find("tag")->value.bytes, "fid" + std::to_string(ack.frame_id));
+    frames.insert(ack.frame_id);
+  }
+  EXPECT_EQ(frames, (std::set<uint64_t>{1, 2}));
 }
 
 TEST(Pipelining, SameIdsOnTwoConnectionsAreAnsweredOnTheirOwnConnection) {
@@ -234,35 +176,14 @@ TEST(Backpressure, BurstBeyondTheDefaultLimitIsFullyAnswered) {
   EXPECT_EQ(ids.size(), 100u);
 }
 
-TEST(ProcessingDeadline, EachNotifyHasItsOwnDeadline) {
-  AgentProcess agent(delay_config("300ms"));
-  SpopClient client = agent.connect();
-  client.handshake();
-  const auto start = Clock::now();
-  client.send_notify(1, 1, {delay_message(3000, "a")});
-  std::this_thread::sleep_for(150ms);
-  client.send_notify(2, 1, {delay_message(3000, "b")});
-  const Ack first = client.expect_ack(5s);
-  const Millis first_at = elapsed_since(start);
-  const Ack second = client.expect_ack(5s);
-  const Millis second_at = elapsed_since(start);
-  EXPECT_EQ(first.stream_id, 1u);
-  EXPECT_EQ(second.stream_id, 2u);
-  EXPECT_GE(first_at.count(), 250);
-  EXPECT_GE(second_at.count(), 400) << "the second NOTIFY was cut at the first one's deadline";
-  EXPECT_LT(second_at.count(), 1500);
-}
-
 TEST(IdleTimeout, IdleConnectionGetsDisconnect2) {
   AgentConfig config;
   config.idle_timeout = "300ms";
   AgentProcess agent(config);
   SpopClient client = agent.connect();
   client.handshake();
-  const auto start = Clock::now();
   const DisconnectInfo d = client.expect_disconnect(5s);
   EXPECT_EQ(d.status_code, static_cast<uint32_t>(spop::Status::timeout));
-  EXPECT_GE(elapsed_since(start).count(), 250);
   client.expect_closed();
 }
 
@@ -275,20 +196,6 @@ TEST(IdleTimeout, NotifyInFlightIsAnsweredBeforeTheIdleDisconnect) {
   client.send_notify(1, 1, {delay_message(900, "slow")});
   const Ack ack = client.expect_ack(5s);  // a DISCONNECT first fails here
   EXPECT_NE(ack.find("tag"), nullptr) << ack.describe();
-  EXPECT_EQ(client.expect_disconnect(5s).status_code, static_cast<uint32_t>(spop::Status::timeout));
-}
-
-TEST(IdleTimeout, TrafficKeepsTheConnectionOpen) {
-  AgentConfig config;
-  config.idle_timeout = "500ms";
-  AgentProcess agent(config);
-  SpopClient client = agent.connect();
-  client.handshake();
-  for (uint64_t i = 1; i <= 6; ++i) {  // 1.2 s of traffic, every 200 ms
-    std::this_thread::sleep_for(200ms);
-    client.send_notify(1, i, {{"echo", {{"i", spop::Value::int64(static_cast<int64_t>(i))}}}});
-    EXPECT_EQ(client.expect_ack().frame_id, i);
-  }
   EXPECT_EQ(client.expect_disconnect(5s).status_code, static_cast<uint32_t>(spop::Status::timeout));
 }
 

@@ -112,10 +112,9 @@ TEST(HaproxyDisconnect, WithNotifiesInFlightIsAnsweredAndTheLateCompletionIsHarm
   client.send_notify(1, 1, {delay_message(300)});
   std::this_thread::sleep_for(50ms);
   client.send_haproxy_disconnect(spop::Status::normal, "reload");
-  const auto start = Clock::now();
+  // Answered at once, not after the plugin (tests/engine checks the "at once" exactly).
   const DisconnectInfo d = client.expect_disconnect(5s);
   EXPECT_EQ(d.status_code, 0u);
-  EXPECT_LT(elapsed_since(start).count(), 250) << "DISCONNECT waited for work HAProxy ignores";
   client.expect_closed();
   std::this_thread::sleep_for(400ms);  // the plugin completes for a closed connection
   expect_server_still_serves(agent);

@@ -1,5 +1,7 @@
-// SIGTERM: graceful drain (design.md "Signals"): in-flight NOTIFYs are answered, then
-// AGENT-DISCONNECT 0, then the process exits 0.
+// SIGTERM: graceful drain (design.md "Signals"): intake stops, the NOTIFYs received are
+// answered, then AGENT-DISCONNECT 0, then the process exits 0. A test knows the agent has
+// read a NOTIFY when the ACK of an echo NOTIFY sent right behind it, in the same write,
+// has come back: frames are handled in order. No test relies on a sleep being long enough.
 #include <signal.h>
 
 #include "test_helpers.hpp"
@@ -17,12 +19,25 @@ MessageSpec delay_message(int64_t delay_ms, const std::string& tag) {
   return {"delay", {{"delay_ms", spop::Value::int64(delay_ms)}, {"tag", spop::Value::string(tag)}}};
 }
 
+// Sends a slow NOTIFY and an echo NOTIFY behind it in one write, and waits for the echo's
+// ACK: from then on the agent has certainly read the slow one.
+void send_slow_and_wait_until_read(SpopClient& client, uint64_t stream_id, uint64_t frame_id,
+                                   int64_t delay_ms, const std::string& tag) {
+  Bytes both = make_frame(spop::FrameType::notify, spop::flag_fin, stream_id, frame_id,
+                          notify_payload({delay_message(delay_ms, tag)}));
+  const Bytes marker = make_frame(spop::FrameType::notify, spop::flag_fin, 999, 1,
+                                  notify_payload({{"echo", {{"marker", spop::Value::int32(1)}}}}));
+  both.insert(both.end(), marker.begin(), marker.end());
+  client.send_raw(both);
+  const Ack ack = client.expect_ack(10s);
+  ASSERT_EQ(ack.stream_id, 999u) << "the slow NOTIFY was answered before the marker";
+}
+
 TEST(Sigterm, InFlightNotifyIsAnsweredThenDisconnect0ThenExit0) {
   AgentProcess agent(delay_config());
   SpopClient client = agent.connect();
   client.handshake();
-  client.send_notify(12, 3, {delay_message(300, "drained")});
-  std::this_thread::sleep_for(100ms);  // the agent has read it; the plugin is working
+  send_slow_and_wait_until_read(client, 12, 3, 300, "drained");
   agent.signal(SIGTERM);
 
   const Ack ack = client.expect_ack(5s);
@@ -64,10 +79,10 @@ TEST(Sigterm, StopsAcceptingWhileDraining) {
   AgentProcess agent(delay_config());
   SpopClient client = agent.connect();
   client.handshake();
-  client.send_notify(1, 1, {delay_message(1000, "slow")});
-  std::this_thread::sleep_for(100ms);
+  send_slow_and_wait_until_read(client, 1, 1, 1000, "slow");
   agent.signal(SIGTERM);
-  std::this_thread::sleep_for(200ms);
+  // The listeners close before this line is logged.
+  ASSERT_TRUE(agent.wait_for_log("shutting down: stopped accepting", 10s)) << agent.log();
   EXPECT_THROW(agent.connect(1s), std::runtime_error) << "still accepting after SIGTERM";
   EXPECT_NE(client.expect_ack(5s).find("tag"), nullptr);
   EXPECT_EQ(client.expect_disconnect(5s).status_code, 0u);
@@ -90,11 +105,14 @@ TEST(Sigterm, NotifiesHeldBackByBackpressureAreAnsweredBeforeDisconnect) {
     burst.insert(burst.end(), frame.begin(), frame.end());
   }
   client.send_raw(burst);
-  std::this_thread::sleep_for(100ms);
-  agent.signal(SIGTERM);
+  // One write, one read: once the first ACK is back, all three were read (the third is
+  // held in the agent's buffer by backpressure), so all three must be answered.
   std::set<uint64_t> answered;
-  for (int i = 0; i < 3; ++i) {
-    const Ack ack = client.expect_ack(5s);  // a DISCONNECT before the third ACK fails here
+  const Ack first = client.expect_ack(10s);
+  answered.insert(first.stream_id);
+  agent.signal(SIGTERM);
+  for (int i = 0; i < 2; ++i) {
+    const Ack ack = client.expect_ack(10s);  // a DISCONNECT before the third ACK fails here
     EXPECT_NE(ack.find("tag"), nullptr) << ack.describe();
     answered.insert(ack.stream_id);
   }

@@ -4,6 +4,8 @@
 
 #include <optional>
 
+#include "agent/async_routes.hpp"
+#include "agent/orphanage.hpp"
 #include "agent/worker.hpp"
 #include "log/log.hpp"
 
@@ -42,7 +44,10 @@ Connection::Connection(Worker& worker, Socket socket, std::string peer)
       engine_(worker.settings(), worker.scratch(), *this, worker.metrics(), std::move(peer)),
       timer_(worker.io()) {}
 
-Connection::~Connection() = default;
+Connection::~Connection() {
+  // Pending work is handed over or abandoned while this object is still whole.
+  engine_.close(metrics::CloseReason::shutdown);
+}
 
 void Connection::start() {
   attached_ = true;
@@ -94,6 +99,20 @@ void Connection::arm_timer(TimePoint at) {
   });
 }
 
+bool Connection::adopt(host::NotifyCall& call, TimePoint deadline) {
+  if (worker_.async_routes() == nullptr) return false;
+  worker_.orphanage().adopt(call, engine_.engine_id(), engine_.max_frame_size(), deadline);
+  return true;
+}
+
+void Connection::send_rerouted_ack(const std::vector<uint8_t>& frame) {
+  if (socket_closed_ || !engine_.send_rerouted(frame)) {
+    log::debug("{}: rerouted ACK dropped: this connection is closing too", peer());
+    return;
+  }
+  pump();
+}
+
 void Connection::request_completed(host::Request& request) {
   auto* call = static_cast<host::NotifyCall*>(request.call);
   if (!worker_.dispatcher().complete(*call, request)) return;
@@ -110,6 +129,11 @@ void Connection::pump() {
   if (engine_.closed()) {
     close_socket();
     return;
+  }
+  if (!routed_ && engine_.async() && engine_.state() == Engine::State::running &&
+      !engine_.engine_id().empty() && worker_.async_routes() != nullptr) {
+    routed_ = true;
+    worker_.async_routes()->add(engine_.engine_id(), worker_, shared_from_this());
   }
   if (reading_) return;
   if (!engine_.wants_read()) {
@@ -207,6 +231,10 @@ void Connection::close_socket() {
   boost::system::error_code ignored;
   socket_.close(ignored);
   timer_.cancel();
+  if (routed_) {
+    routed_ = false;
+    worker_.async_routes()->remove(engine_.engine_id(), this);
+  }
   if (attached_) {
     attached_ = false;
     worker_.detach(this);

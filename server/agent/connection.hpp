@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "agent/engine.hpp"
 #include "host/dispatcher.hpp"
@@ -42,6 +43,8 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   const std::string& peer() const { return engine_.peer(); }
 
   void request_completed(host::Request& request) override;
+  // From AsyncRoutes, on this connection's thread: a sibling's ACK to send.
+  void send_rerouted_ack(const std::vector<uint8_t>& frame);
 
  private:
   // EngineEvents
@@ -50,6 +53,7 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   void finish(host::NotifyCall& call, spop::AckWriter& ack) override;
   void abandon(host::NotifyCall& call) override;
   void arm_timer(TimePoint at) override;
+  bool adopt(host::NotifyCall& call, TimePoint deadline) override;
 
   // After every event: close, write, or read, as the engine now wants.
   void pump();
@@ -71,6 +75,7 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   bool may_have_data_ = true;
   bool attached_ = false;
   bool socket_closed_ = false;
+  bool routed_ = false;  // listed in AsyncRoutes under the engine's engine-id
 };
 
 }  // namespace spoa::agent

@@ -588,6 +588,12 @@ void Engine::rearm() {
   events_.arm_timer(at);
 }
 
+bool Engine::send_rerouted(std::span<const uint8_t> frame) {
+  if (state_ != State::running || frame.size() > size_t{max_frame_size_} + 4) return false;
+  output_.append(frame);
+  return true;
+}
+
 void Engine::on_timer(TimePoint now) {
   armed_ = TimePoint::max();
   expire(now);
@@ -780,10 +786,15 @@ void Engine::set_close_reason(metrics::CloseReason reason, uint32_t status) {
 }
 
 void Engine::abandon_all() {
+  // With async, HAProxy keeps waiting for these on its other connections of this
+  // engine-id (spop.md §6): hand them over rather than drop them.
+  const bool reroute = async_ && !engine_id_.empty();
   while (oldest_ != nullptr) {
     InFlight* in_flight = oldest_;
     unlink(in_flight);
-    events_.abandon(in_flight->call);
+    if (!reroute || !events_.adopt(in_flight->call, in_flight->call.deadline)) {
+      events_.abandon(in_flight->call);
+    }
     free_in_flight(in_flight);
   }
   reassembling_ = false;

@@ -57,6 +57,9 @@ class EngineEvents {
   virtual void abandon(host::NotifyCall& call) = 0;
   // Call Engine::on_timer() at `at` (or later); replaces any earlier request.
   virtual void arm_timer(TimePoint at) = 0;
+  // `async` was negotiated and the connection closes with `call` pending: take it over, so
+  // that its ACK can still go out on a sibling connection (orphanage.hpp). False: abandon.
+  virtual bool adopt(host::NotifyCall& /*call*/, TimePoint /*deadline*/) { return false; }
 };
 
 class Engine {
@@ -89,6 +92,9 @@ class Engine {
   // A pending NOTIFY has nothing pending any more (the dispatcher said so).
   void completed(host::NotifyCall& call);
   void on_timer(TimePoint now);
+  // An ACK of a sibling connection that closed (async, same engine-id): sent as it is, if
+  // this connection is established and the frame fits its negotiated size.
+  bool send_rerouted(std::span<const uint8_t> frame);
 
   // Graceful stop: no more reads; buffered NOTIFYs and those in flight are answered, then
   // AGENT-DISCONNECT 0. Before the HELLO the connection just closes.

@@ -145,6 +145,7 @@ void Server::start_workers() {
   for (unsigned i = 0; i < thread_count_; ++i) {
     auto worker = std::make_unique<Worker>(i, settings_, generation_);
     if (metrics_ != nullptr) worker->set_metrics(&metrics_->add_thread());
+    if (settings_.async) worker->set_async_routes(&async_routes_);
     // Runs on the worker thread: the count and the accept state belong to the main thread.
     worker->set_on_connection_closed(
         [this] { asio::post(io_, [this] { on_connection_closed(); }); });

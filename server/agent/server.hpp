@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "agent/async_routes.hpp"
 #include "agent/engine_settings.hpp"
 #include "agent/listener.hpp"
 #include "config/config.hpp"
@@ -153,6 +154,8 @@ class Server {
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<bool> accepting_;  // per listener: an async_accept is outstanding
 
+  // Async connections by engine-id, shared by the workers below (which it outlives).
+  AsyncRoutes async_routes_;
   // Destroyed after the generations below: the request pools inside must outlive plugin
   // shutdown, since a plugin may still complete() into them while shutting down.
   std::vector<std::unique_ptr<Worker>> workers_;

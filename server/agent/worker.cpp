@@ -65,6 +65,7 @@ void Worker::shutdown_connections() {
 void Worker::close_connections() {
   for (const auto& connection : snapshot(connections_))
     connection->close_now();
+  orphanage_.clear();  // no connection is left to carry their ACKs
 }
 
 }  // namespace spoa::agent

@@ -10,6 +10,7 @@
 
 #include "agent/engine.hpp"
 #include "agent/engine_settings.hpp"
+#include "agent/orphanage.hpp"
 #include "host/dispatcher.hpp"
 #include "host/generation.hpp"
 #include "host/request.hpp"
@@ -17,6 +18,7 @@
 
 namespace spoa::agent {
 
+class AsyncRoutes;
 class Connection;
 
 class Worker final : public host::CompletionQueue {
@@ -34,6 +36,11 @@ class Worker final : public host::CompletionQueue {
   host::Dispatcher& dispatcher() { return dispatcher_; }
   // What the connections of this thread share while they handle an event.
   EngineScratch& scratch() { return scratch_; }
+  // NOTIFYs of closed async connections still waiting for their plugins.
+  Orphanage& orphanage() { return orphanage_; }
+  // Live async connections of every thread, by engine-id (nullptr: async never routed).
+  AsyncRoutes* async_routes() const { return async_routes_; }
+  void set_async_routes(AsyncRoutes* routes) { async_routes_ = routes; }
 
   // The generation new NOTIFYs dispatch into. Swapped on reload by posting to this worker.
   const std::shared_ptr<const host::Generation>& generation() const { return generation_; }
@@ -76,7 +83,9 @@ class Worker final : public host::CompletionQueue {
   host::Dispatcher dispatcher_;
   EngineScratch scratch_;
   std::shared_ptr<const host::Generation> generation_;
-  boost::asio::io_context io_{1};  // one thread runs it: no locking inside Asio
+  boost::asio::io_context io_{1};                 // one thread runs it: no locking inside Asio
+  Orphanage orphanage_{*this, dispatcher_, io_};  // its timer lives on io_
+  AsyncRoutes* async_routes_ = nullptr;
   // Keyed by address so a close finds its entry in O(1), whatever the connection count:
   // the linear scan this replaced made a health check cost 156 instead of 44 us of agent
   // CPU with 9,000 idle connections held (spoa-bench --healthcheck --agent-pid).

@@ -87,6 +87,13 @@ void FakePlugins::abandon(host::NotifyCall& call) {
   call.pending = 0;
 }
 
+bool FakePlugins::adopt(host::NotifyCall& call, TimePoint deadline) {
+  calls_.erase(&call);
+  ++adopted;
+  adopted_deadline = deadline;
+  return true;
+}
+
 host::NotifyCall* FakePlugins::complete(uint64_t stream_id, uint64_t frame_id) {
   for (auto& [call, messages] : calls_) {
     if (call->stream_id != stream_id || call->frame_id != frame_id || call->pending == 0) continue;

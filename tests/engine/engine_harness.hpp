@@ -58,6 +58,7 @@ class FakePlugins final : public EngineEvents {
   void finish(host::NotifyCall& call, spop::AckWriter& ack) override;
   void abandon(host::NotifyCall& call) override;
   void arm_timer(TimePoint at) override { armed = at; }
+  bool adopt(host::NotifyCall& call, TimePoint deadline) override;
 
   // Completes every pending message of NOTIFY sid/fid; returns the call to hand to
   // Engine::completed(), or nullptr if no such NOTIFY is pending.
@@ -67,6 +68,8 @@ class FakePlugins final : public EngineEvents {
   std::optional<TimePoint> armed;
   size_t dispatched = 0;  // NOTIFYs handed to dispatch()
   size_t abandoned = 0;   // calls abandoned
+  size_t adopted = 0;     // calls handed over for a sibling connection (async)
+  TimePoint adopted_deadline;
 
  private:
   struct Message {

@@ -159,5 +159,57 @@ TEST(Framing, FramesSplitAcrossReadsAtEveryByteAreReassembled) {
   EXPECT_EQ(h.engine().buffered_bytes(), 0u);
 }
 
+spop::HelloOptions async_hello() {
+  spop::HelloOptions options;
+  options.capabilities = "pipelining,async";
+  options.engine_id = "e7b5";
+  return options;
+}
+
+TEST(Async, PendingNotifiesOfALostConnectionAreHandedOverWithTheirDeadline) {
+  EngineSettings settings;
+  settings.async = true;
+  settings.processing_timeout = 300ms;
+  EngineHarness h(settings);
+  h.handshake(async_hello());
+  EXPECT_TRUE(h.engine().async());
+  EXPECT_EQ(h.engine().engine_id(), "e7b5");
+  h.feed(notify_frame(1, 1, {{"wait", "a"}}));
+  const TimePoint read_at = h.now();
+  h.advance(100ms);
+  h.engine().transport_ended(metrics::CloseReason::reset);
+  EXPECT_EQ(h.plugins().adopted, 1u);
+  EXPECT_EQ(h.plugins().abandoned, 0u);
+  EXPECT_EQ(h.plugins().adopted_deadline, read_at + 300ms) << "the deadline must not move";
+}
+
+TEST(Async, WithoutAsyncPendingWorkOfALostConnectionIsAbandoned) {
+  EngineHarness h;  // async not offered by the agent
+  h.handshake(async_hello());
+  EXPECT_FALSE(h.engine().async());
+  h.feed(notify_frame(1, 1, {{"wait", "a"}}));
+  h.engine().transport_ended(metrics::CloseReason::reset);
+  EXPECT_EQ(h.plugins().adopted, 0u);
+  EXPECT_EQ(h.plugins().abandoned, 1u);
+}
+
+TEST(Async, ASiblingsAckGoesOutAsItIsAndOnlyIfItFits) {
+  EngineSettings settings;
+  settings.async = true;
+  EngineHarness h(settings);
+  h.handshake(async_hello());
+  Bytes ack(64);
+  spop::AckWriter writer(ack, h.engine().max_frame_size(), 41, 2);
+  writer.set_var(spop::Scope::txn, "from_sibling", spop::Value::int32(1));
+  ack.resize(writer.finish().size);
+  EXPECT_TRUE(h.engine().send_rerouted(ack));
+  h.pump();
+  const Sent sent = h.expect_one(FrameType::ack);
+  EXPECT_EQ(sent.stream_id, 41u);
+  EXPECT_EQ(sent.vars, (std::vector<std::string>{"from_sibling"}));
+  const Bytes too_big(h.engine().max_frame_size() + 5, 0);
+  EXPECT_FALSE(h.engine().send_rerouted(too_big));
+}
+
 }  // namespace
 }  // namespace spoa::agent::test

@@ -129,17 +129,15 @@ messages = "echo"
 
 
 def haproxy_config(setup, relay_port):
-    cfg_path = setup.write_haproxy_config()
+    cfg_path = setup.write_haproxy_config(agents={"agent1": f"127.0.0.1:{relay_port}"},
+                                          global_lines=("nbthread 1",))
     spoe_path = os.path.join(setup.workdir, "spoe.conf")
     spoe = e2e.read(spoe_path)
-    spoe = e2e.substitute(spoe, "    timeout processing 500ms\n",
-                          "    timeout processing 5s\n    option async\n"
+    spoe = e2e.substitute(spoe, "    use-backend spoa_agents\n",
+                          "    use-backend spoa_agents\n    option async\n"
                           "    max-waiting-frames 10\n", "spoe.conf")
     e2e.write(spoe_path, spoe)
     cfg = e2e.read(cfg_path)
-    cfg = e2e.substitute(cfg, "\nglobal\n", "\nglobal\n    nbthread 1\n", "haproxy.cfg")
-    cfg = e2e.substitute(cfg, f"127.0.0.1:{setup.agent_port} check",
-                         f"127.0.0.1:{relay_port} check", "haproxy.cfg")
     cfg = e2e.substitute(cfg, "    http-response set-header X-Spoa-Ip %[var(txn.spoa.ip)]\n",
                          "    http-response set-header X-Spoa-Delay %[var(txn.spoa.delay_ms)]\n",
                          "haproxy.cfg")

@@ -127,6 +127,7 @@ class GeoipPlugin {
   spoa::Result answer(const spoa::Message& message, spoa::Reply& reply) const {
     const std::optional<IpAddress> address = client_address(message);
     if (!address) {
+      no_address_.fetch_add(1, std::memory_order_relaxed);
       log_.debug("message '" + std::string(message.name()) + "': no address in argument '" +
                  source_ + "', nothing looked up");
       return spoa::Result::done;

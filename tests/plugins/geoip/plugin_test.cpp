@@ -152,6 +152,43 @@ TEST_F(GeoipPlugin, ShutdownStopsTheWatcherAndLeavesNothingBehind) {
   EXPECT_TRUE(host.violations().empty());
 }
 
+#if SPOA_ABI_MINOR >= 1
+TEST_F(GeoipPlugin, MetricsCountLookupsByResultAndReportLoads) {
+  const fs::path dir = geoip_test::scratch_dir("plugin-metrics");
+  const fs::path db = dir / "City.mmdb";
+  fs::copy_file(fixture("city-v1"), db);
+  start({{"databases.city.file", db.string()},
+         {"databases.city.variables.country", "country.iso_code"},
+         {"reload_interval", "20ms"}});
+  EXPECT_EQ(host.counter("geoip_database_loads_total", {"city", "ok"}), 1u);
+  EXPECT_EQ(host.gauge("geoip_database_last_load_ok", {"city"}), 1.0);
+  EXPECT_GT(host.gauge("geoip_database_last_load_success_timestamp_seconds", {"city"}).value_or(0),
+            1.7e9);
+  EXPECT_EQ(host.gauge("geoip_database_records", {"city"}), 5.0);
+  call({{"src", V::ipv4("192.0.2.1")}});
+  call({{"src", V::ipv4("192.0.2.2")}});
+  call({{"src", V::ipv4("10.0.0.1")}});
+  call({});
+
+  fs::copy_file(fixture("truncated"), dir / "next");
+  fs::rename(dir / "next", db);
+  // Published from the watcher thread: wait for it (bounded), then the exact values.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while ((host.counter("geoip_lookups_total", {"city", "found"}) != 2u ||
+          host.counter("geoip_database_loads_total", {"city", "failed"}) != 1u) &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(host.counter("geoip_lookups_total", {"city", "found"}), 2u);
+  EXPECT_EQ(host.counter("geoip_lookups_total", {"city", "not_found"}), 1u);
+  EXPECT_EQ(host.counter("geoip_lookups_total", {"city", "error"}), 0u);
+  EXPECT_EQ(host.counter("geoip_messages_without_address_total", {}), 1u);
+  EXPECT_EQ(host.counter("geoip_database_loads_total", {"city", "failed"}), 1u);
+  EXPECT_EQ(host.gauge("geoip_database_last_load_ok", {"city"}), 0.0);
+  host.shutdown();
+  fs::remove_all(dir);
+}
+#endif
+
 // ---- the real host -------------------------------------------------------------------
 
 struct HostRun {

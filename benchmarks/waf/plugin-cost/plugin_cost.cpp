@@ -36,6 +36,7 @@ struct Workload {
   std::string uri;
   std::string headers_bin;  // as req.hdrs_bin
   std::string body;
+  bool response = false;  // also run the response phase (what nginx's connector does)
 };
 
 std::string header_block(const std::vector<std::pair<std::string, std::string>>& headers) {
@@ -68,6 +69,8 @@ std::vector<Workload> workloads() {
   w.push_back({"1 KB form POST", "POST", "/contact", header_block(form_headers), form});
   w.push_back(
       {"SQLi GET", "GET", "/item?id=1%27%20OR%20%271%27=%271", header_block(browser()), ""});
+  w.push_back({"GET + response", "GET", "/products/index.html?page=2&sort=name",
+               header_block(browser()), "", true});
   return w;
 }
 
@@ -116,11 +119,25 @@ int main(int argc, char** argv) {
   app.name = "bench";
   app.crs = !no_rules;
   app.paranoia = paranoia;
+  app.response = true;  // response body access: only the "+ response" workload uses it
   if (no_rules) app.directives = "SecAction \"id:99999,phase:1,pass,nolog\"";
   settings.apps["bench"] = app;
   settings.default_app = "bench";
   const Engine engine(settings);
   const Application& application = *engine.find("bench");
+
+  // A 1 KB HTML page with the headers a web server sends.
+  HttpResponse response;
+  response.headers.headers = {{"Content-Type", "text/html; charset=utf-8"},
+                              {"Content-Length", "1024"},
+                              {"Cache-Control", "no-cache"},
+                              {"Server", "nginx"},
+                              {"Date", "Tue, 01 Dec 2026 18:00:00 GMT"}};
+  response.body = "<html><head><title>Products</title></head><body>";
+  while (response.body.size() < 1010)
+    response.body += "<p>An ordinary product description.</p>";
+  response.body.resize(1010);
+  response.body += "</body></html>";
 
   const char* preload = std::getenv("LD_PRELOAD");
   std::printf("# waf plugin cost: %s, paranoia %d, %d iterations, allocator %s\n",
@@ -146,6 +163,10 @@ int main(int argc, char** argv) {
       {
         Transaction tx(engine, application, r.id);
         v = tx.request(r);
+        if (w.response) {
+          HttpResponse res = response;
+          v = tx.response(res);
+        }
       }  // the destructor writes the log phase: part of the engine's cost
       const double t2 = thread_cpu_us();
       write_answer(v, Dialect::native, r.id, sink);

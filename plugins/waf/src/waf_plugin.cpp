@@ -194,8 +194,18 @@ class Waf {
   Waf& operator=(const Waf&) = delete;
 
   // shutdown(): the pool answers every queued inspection before it joins; then the stored
-  // transactions go, then the rules.
-  ~Waf() { pool_.reset(); }
+  // transactions go, then the rules. What was shed or evicted is said once here (until
+  // ABI 1.1's plugin metrics export it live).
+  ~Waf() {
+    const std::uint64_t shed = pool_->refused();
+    pool_.reset();
+    const TableStats t = table_.stats();
+    log_.info("inspections shed (queue full): " + std::to_string(shed) +
+              "; response table: stored " + std::to_string(t.stored) + ", joined " +
+              std::to_string(t.taken) + ", expired " + std::to_string(t.expired) +
+              ", evicted " + std::to_string(t.evicted) + ", refused " +
+              std::to_string(t.refused) + ", not found " + std::to_string(t.missing));
+  }
 
   const Settings& settings() const noexcept { return settings_; }
   const Engine& engine() const noexcept { return *engine_; }

@@ -10,6 +10,10 @@ bool crs_installed() {
   return std::filesystem::exists(crs_setup);
 }
 
+std::string audit_log_path() {
+  return (std::filesystem::temp_directory_path() / "spoa-waf-tests" / "audit.log").string();
+}
+
 namespace {
 
 std::string write_rules_file(const std::string& name, const std::string& text) {
@@ -21,6 +25,7 @@ std::string write_rules_file(const std::string& name, const std::string& text) {
 }
 
 Settings shared_settings() {
+  std::filesystem::create_directories(std::filesystem::temp_directory_path() / "spoa-waf-tests");
   Settings s;
   auto crs_app = [](const std::string& name) {
     AppSettings a;
@@ -48,6 +53,13 @@ Settings shared_settings() {
       "\"id:10002,phase:1,redirect:https://example.org/new,log,msg:'moved'\"\n"
       "SecRule REQUEST_URI \"@beginsWith /gone\" \"id:10003,phase:1,deny,status:444,log\"\n";
   s.apps["redirect"] = redirect;
+  AppSettings audited;
+  audited.name = "audited";
+  audited.directives =
+      "SecRule ARGS:probe \"@streq evil\" \"id:10004,phase:2,deny,log,msg:'probe'\"\n";
+  audited.audit_log = audit_log_path();
+  std::filesystem::remove(audited.audit_log);
+  s.apps["audited"] = audited;
   s.default_app = "crs";
   return s;
 }

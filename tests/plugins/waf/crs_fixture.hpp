@@ -21,7 +21,10 @@ bool crs_installed();
 // detect-only mode), "partial" (truncated_body=headers-only), "refuse" (truncated_body =
 // deny), "respond" (CRS with the response phase on, plus a test rule that blocks a
 // response containing "SECRET-LEAK"), "redirect" (a rule that redirects /old).
+// ..., and "audited" (a rule denying ?probe=evil, with ModSecurity's audit log at
+// audit_log_path()).
 const Engine& shared_engine();
+std::string audit_log_path();
 
 HttpRequest get(std::string uri, std::vector<std::pair<std::string, std::string>> headers = {});
 HttpRequest post(std::string uri, std::string content_type, std::string body);

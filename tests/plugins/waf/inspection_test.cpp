@@ -1,6 +1,9 @@
 // Requests and responses through the real libmodsecurity 3.0.9 and Debian's CRS 3.3.4.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "crs_fixture.hpp"
 #include "inspection.hpp"
 
@@ -163,6 +166,20 @@ TEST_F(Inspection, ARuleMatchingSeveralVariablesIsReportedOnce) {
   EXPECT_EQ(v.action, Action::deny);
   EXPECT_TRUE(has_rule(v.rule_ids, "930110")) << v.rule_ids;
   EXPECT_EQ(v.rule_ids.find("930110"), v.rule_ids.rfind("930110")) << v.rule_ids;
+}
+
+TEST_F(Inspection, TheAuditLogRecordsADeniedTransactionUnderItsId) {
+  const Application* app = shared_engine().find("audited");
+  ASSERT_NE(app, nullptr);
+  {
+    Transaction tx(shared_engine(), *app, "audit-me-42");
+    HttpRequest r = get("/?probe=evil");
+    EXPECT_EQ(tx.request(r).action, Action::deny);
+  }  // the log phase runs when the transaction ends
+  std::ifstream in(audit_log_path());
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("audit-me-42"), std::string::npos) << text.substr(0, 500);
+  EXPECT_NE(text.find("10004"), std::string::npos);
 }
 
 TEST_F(Inspection, TruncatedHeadersAreReported) {

@@ -23,6 +23,7 @@ import re
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -737,6 +738,31 @@ def case_scale_out(setup):
     expect_no_agent_errors(agents[survivor])
 
 
+def case_unix_socket(setup):
+    """HAProxy reaches the agent over a unix socket (`server ... unix@PATH`), requests and
+    health checks alike. (Debian's chrooted haproxy with the packaged socket folder:
+    tests/packaging/haproxy_chroot_socket.sh.)"""
+    path = os.path.join(setup.workdir, "agent.sock")
+    setup.start_agent(setup.write_agent_config(["pipelining"], listen=f"unix:{path}"))
+    check(stat.S_ISSOCK(os.stat(path).st_mode), f"{path} is not a socket")
+    check(stat.S_IMODE(os.stat(path).st_mode) == 0o660,
+          f"{path} has mode {stat.S_IMODE(os.stat(path).st_mode):o}, expected 660")
+    setup.start_haproxy(setup.write_haproxy_config(agents={"agent1": f"unix@{path}"}))
+    expect_echoed(setup, "/over-unix")
+    concurrent_requests(setup, 40)
+
+    def checked_up():
+        row = setup.agent_server_stat()
+        return row.get("status") == "UP" and row.get("check_status", "").startswith("L7OK")
+
+    check(wait_until(checked_up, EVENT_TIMEOUT, 0.1),
+          f"no passed SPOP check over the unix socket: {setup.agent_server_stat()}")
+    check(wait_until(lambda: agent_hello_lines(setup, healthcheck=True), EVENT_TIMEOUT),
+          "spoa-host logged no health-check HELLO")
+    expect_spoe_exchanges_ok(setup, 41)
+    expect_no_agent_errors(setup.agent)
+
+
 CASES = {
     "pipelining": case_pipelining,
     "no_pipelining": case_no_pipelining,
@@ -744,6 +770,7 @@ CASES = {
     "fragmentation": case_fragmentation,
     "agent_restart": case_agent_restart,
     "scale_out": case_scale_out,
+    "unix_socket": case_unix_socket,
 }
 
 

@@ -164,6 +164,7 @@ expect_file() { [[ -e $1 ]] || fail "missing $1"; }
 for file in /usr/sbin/spoa-host "$conf" "$plugin_dir/echo.so" \
   /lib/systemd/system/spoa-host.service /lib/systemd/system/spoa-host.socket \
   /usr/lib/sysusers.d/spoa-host.conf /usr/share/man/man8/spoa-host.8.gz \
+  /usr/share/spoa-host/haproxy-socket-dir.conf \
   /usr/include/spoa/plugin.h /usr/include/spoa/plugin.hpp \
   "/usr/lib/$multiarch/cmake/spoa-host-sdk/spoa-host-sdkConfig.cmake" \
   "/usr/lib/$multiarch/pkgconfig/spoa-host-sdk.pc"; do

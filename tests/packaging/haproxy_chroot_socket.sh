@@ -162,7 +162,7 @@ $(cat "$agent_log")"
 echo "ok: HAProxy (chroot, user haproxy) got the agent's variables over unix@$inside"
 
 server_state() {
-  python3 - "$work_dir/stats.sock" <<'EOF'
+  /usr/bin/python3 - "$work_dir/stats.sock" <<'EOF'
 import socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.settimeout(30)
@@ -185,7 +185,7 @@ grep -q 'HELLO.*(health check)' "$agent_log" || fail "the agent logged no health
 echo "ok: health check $(server_state)"
 
 step "a user outside group haproxy is refused"
-if setpriv --reuid=nobody --regid=nogroup --clear-groups -- python3 -c '
+if setpriv --reuid=nobody --regid=nogroup --clear-groups -- /usr/bin/python3 -c '
 import socket, sys
 socket.socket(socket.AF_UNIX).connect(sys.argv[1])' "$socket" 2>"$work_dir/nobody.err"; then
   fail "user nobody connected to $socket"

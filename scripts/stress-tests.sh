@@ -48,8 +48,14 @@ logs=$build_dir/stress-tests
 mkdir -p "$logs"
 
 load_pids=()
+ctest_pid=
 stop_load() {
   local pid
+  if [[ -n $ctest_pid ]]; then
+    kill "$ctest_pid" 2>/dev/null || true
+    wait "$ctest_pid" 2>/dev/null || true
+    ctest_pid=
+  fi
   for pid in "${load_pids[@]}"; do
     kill "$pid" 2>/dev/null || true
   done
@@ -90,7 +96,13 @@ for ((run = 1; run <= runs; run++)); do
   fi
   log=$logs/run-$run.log
   run_start=$SECONDS
-  if ctest --preset "$preset" -LE packaging -j "$jobs" "${extra[@]}" >"$log" 2>&1; then
+  # In the background and waited for, so that a signal reaches the traps at once.
+  ctest --preset "$preset" -LE packaging -j "$jobs" "${extra[@]}" >"$log" 2>&1 &
+  ctest_pid=$!
+  rc=0
+  wait "$ctest_pid" || rc=$?
+  ctest_pid=
+  if ((rc == 0)); then
     passes=$((passes + 1))
     ((broken)) || consecutive=$((consecutive + 1))
     echo "stress-tests: run $run passed ($((SECONDS - run_start)) s; $(grep -Eo '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -1))"

@@ -212,6 +212,7 @@ def main():
     workdir = tempfile.mkdtemp(prefix="crs-regression-")
     os.chmod(workdir, 0o755)
     started = []
+    deaths = []  # children that exited during the run: always a failure
     by_target, summaries = {}, {}
     try:
         rules = targets.write_rules(workdir)
@@ -241,6 +242,8 @@ def main():
             by_target[name] = results
             summaries[name] = summarize(name, results, seconds)
             print_summary(summaries[name])
+        for thing in started:
+            deaths.extend(thing.died())
     except processes.StartError as e:
         print(f"FAIL: {e}")
         return 1
@@ -274,6 +277,8 @@ def main():
     if args.write_baseline:
         write_baseline(args.write_baseline, old, by_target, summaries, disagree)
         print(f"baseline written to {args.write_baseline}")
+    for death in deaths:
+        print(f"FAIL: {death}")
     if args.baseline:
         problems, notes = check_baseline(old, by_target, summaries, disagree)
         for n in notes:
@@ -283,7 +288,7 @@ def main():
         if problems:
             return 1
         print("the run meets the baseline")
-    return 0
+    return 1 if deaths else 0
 
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

@@ -84,6 +84,12 @@ class NginxServer:
     def worker_pids(self):
         return self.child.children()
 
+    def died(self):
+        if self.child.running():
+            return []
+        return [f"nginx exited with status {self.child.proc.returncode} during the run:\n"
+                f"{self.child.output()[-4000:]}"]
+
     def stop(self):
         self.child.stop()
 
@@ -139,6 +145,9 @@ class NginxTarget:
         ids = self.index.ids_for(source)
         return Observation(ids=ids, inspected=MARKER_ID in ids)
 
+    def died(self):
+        return []  # the NginxServer reports its own
+
     def stop(self):
         pass
 
@@ -182,6 +191,12 @@ class SpoaTarget:
         except BaseException:
             self.stop()
             raise
+
+    def died(self):
+        """A line per child that exited during the run (a sanitizer abort, a crash), with
+        the end of its output; empty when all are still running."""
+        return [f"{c.name} exited with status {c.proc.returncode} during the run:\n"
+                f"{c.output()[-4000:]}" for c in self.children if not c.running()]
 
     def observe(self, _source, response):
         ids = re.findall(r"\d+", response.headers.get("x-crs-rule-ids", ""))

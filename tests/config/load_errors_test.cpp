@@ -132,7 +132,7 @@ TEST_F(ConfigErrors, UnknownKeyInEachSection) {
           at(3, 1,
              "server.port: unknown key; expected one of listen, threads, max_frame_size, "
              "capabilities, max_connections, max_inflight_per_connection, plugin_dir"),
-          at(5, 1, "timeouts.connect: unknown key; expected one of hello, idle, processing"),
+          at(5, 1, "timeouts.connect: unknown key; expected one of hello, idle, processing, write"),
           at(7, 1, "log.format: unknown key; expected one of level, target"),
           at(9, 1, "metrics.path: unknown key; expected one of listen"),
           at(13, 1, "plugins.echo.settings: unknown key; expected one of path, messages, config"),

@@ -140,21 +140,6 @@ Result run(const char* family, const std::string& text, const std::string& path,
     listed += reputation.judge(q, now).listed ? 1 : 0;
   r.judge_ns = (thread_cpu_seconds() - t) * 1e9 / static_cast<double>(queries.size());
   if (listed != hits) std::fprintf(stderr, "%s: judge and lookup disagree\n", family);
-  if (std::getenv("IPREP_BENCH_AGAIN")) {
-    std::size_t again = 0;
-    const auto& table = reputation.sources()[0].data->get()->table;
-    t = thread_cpu_seconds();
-    for (const IpAddress& q : queries)
-      again += table.lookup(q).has_value() ? 1 : 0;
-    std::fprintf(stderr, "%s: lookup again %.1f ns (%zu)\n", family,
-                 (thread_cpu_seconds() - t) * 1e9 / static_cast<double>(queries.size()), again);
-    const auto& snap = *reputation.sources()[0].data;
-    t = thread_cpu_seconds();
-    for (const IpAddress& q : queries)
-      again += snap.get()->table.lookup(q).has_value() ? 1 : 0;
-    std::fprintf(stderr, "%s: get+lookup %.1f ns (%zu)\n", family,
-                 (thread_cpu_seconds() - t) * 1e9 / static_cast<double>(queries.size()), again);
-  }
   std::remove(path.c_str());
   return r;
 }

@@ -15,6 +15,7 @@
 #include "iprep_config.hpp"
 #include "list_formats.hpp"
 #include "reputation.hpp"
+#include "spoa/support/periodic_thread.hpp"
 #include "spoa/support/sdk_glue.hpp"
 #include "spoa/support/text_lines.hpp"
 #include "spoa/support/watched_file.hpp"
@@ -89,6 +90,7 @@ class Iprep {
     watcher_->start();
     for (auto& f : feeds_)
       f->start();
+    start_metrics(ctx);
 
     if (!config_.messages.empty())
       ctx.on_each_claimed(config_.messages,
@@ -98,6 +100,7 @@ class Iprep {
   }
 
   ~Iprep() {
+    metrics_thread_.reset();
     // Loader threads first: they publish into the sources the reputation owns.
     feeds_.clear();
     if (watcher_) watcher_->stop();
@@ -138,12 +141,74 @@ class Iprep {
   }
 
  private:
+  // Metrics (ABI 1.1 hosts): counted in atomics on the I/O threads and handed to the host
+  // once a second from a thread of our own, so a lookup never calls into the host for them.
+  //   spoa_plugin_iprep_lookups_total{plugin,result}    listed, allowed, clean, no_address
+  //   spoa_plugin_iprep_source_entries{plugin,source}   entries in the data being served
+  //   spoa_plugin_iprep_source_last_success_seconds{plugin,source}   unix time, 0 = never
+  //   spoa_plugin_iprep_source_up{plugin,source}        1 if the newest load/pull succeeded
+  //   spoa_plugin_iprep_source_loads_total{plugin,source,result}     ok, failed
+  void start_metrics([[maybe_unused]] spoa::InitContext& ctx) {
+#if SPOA_ABI_MINOR >= 1
+    try {
+      lookups_metric_ = ctx.counter("iprep_lookups_total", "Lookups by result", {"result"});
+      entries_metric_ = ctx.gauge("iprep_source_entries", "Entries served per source", {"source"});
+      last_success_metric_ = ctx.gauge("iprep_source_last_success_seconds",
+                                       "Unix time of the last successful load", {"source"});
+      up_metric_ = ctx.gauge("iprep_source_up", "1 if the newest load succeeded", {"source"});
+      loads_metric_ = ctx.counter("iprep_source_loads_total", "Loads and pulls by result",
+                                  {"source", "result"});
+    } catch (const spoa::Error& e) {
+      log_.warn(std::string("metrics unavailable: ") + e.what());
+      return;
+    }
+    if (!lookups_metric_) return;  // a 1.0 host: no metrics table
+    published_.resize(reputation_->sources().size());
+    publish_metrics();
+    metrics_thread_ = std::make_unique<support::PeriodicThread>(std::chrono::seconds(1),
+                                                                [this] { publish_metrics(); });
+#endif
+  }
+
+#if SPOA_ABI_MINOR >= 1
+  void publish_metrics() noexcept {
+    const auto flush = [this](std::atomic<std::uint64_t>& counter, std::uint64_t& done,
+                              std::string_view result) {
+      const std::uint64_t now = counter.load(std::memory_order_relaxed);
+      if (now != done) lookups_metric_.add(now - done, {result});
+      done = now;
+    };
+    flush(listed_, flushed_[0], "listed");
+    flush(allowed_, flushed_[1], "allowed");
+    flush(clean_, flushed_[2], "clean");
+    flush(no_address_, flushed_[3], "no_address");
+    const auto& sources = reputation_->sources();
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+      const auto v = sources[i].health->view();
+      const std::string_view name = sources[i].name;
+      entries_metric_.set(static_cast<double>(v.entries), {name});
+      last_success_metric_.set(v.last_success, {name});
+      up_metric_.set(v.last_ok ? 1.0 : 0.0, {name});
+      if (v.loads_ok != published_[i].first)
+        loads_metric_.add(v.loads_ok - published_[i].first, {name, "ok"});
+      if (v.loads_failed != published_[i].second)
+        loads_metric_.add(v.loads_failed - published_[i].second, {name, "failed"});
+      published_[i] = {v.loads_ok, v.loads_failed};
+    }
+  }
+
+  spoa::Metric lookups_metric_, entries_metric_, last_success_metric_, up_metric_, loads_metric_;
+  std::uint64_t flushed_[4] = {0, 0, 0, 0};
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> published_;  // loads ok, failed
+#endif
+
   spoa::Logger log_;
   IprepConfig config_;
   std::unique_ptr<Reputation> reputation_;
   std::unique_ptr<support::FileWatcher> watcher_;
   std::vector<std::unique_ptr<crowdsec::DecisionFeed>> feeds_;
   mutable std::atomic<std::uint64_t> listed_{0}, allowed_{0}, clean_{0}, no_address_{0};
+  std::unique_ptr<support::PeriodicThread> metrics_thread_;  // last: stopped first
 };
 
 }  // namespace

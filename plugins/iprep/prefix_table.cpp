@@ -43,14 +43,24 @@ unsigned ceil_log2(std::size_t n) {
 
 template <class Key>
 void PrefixTable::Family<Key>::build(const std::vector<Network>& sorted) {
-  networks = sorted.size();
+  networks = static_cast<std::size_t>(
+      std::count_if(sorted.begin(), sorted.end(), [](const Network& n) { return !n.long_marker; }));
   segments.clear();
   index.clear();
   common = 0;
   common_bits = 0;
   bucket_bits = 0;
-  const auto label_of = [&sorted](std::size_t i) {
+  std::vector<std::size_t> open;
+  const auto plain_label = [&sorted](std::size_t i) {
     return (sorted[i].value << 8) | (std::uint32_t{sorted[i].length} + 1);
+  };
+  const auto label_of = [&](std::size_t i) {
+    if (!sorted[i].long_marker) return plain_label(i);
+    // The network around the marker answers when no long network matches. A marker is one
+    // point of the key space, so nothing nests inside it.
+    for (auto it = open.rbegin(); it != open.rend(); ++it)
+      if (!sorted[*it].long_marker) return kLongFlag | plain_label(*it);
+    return kLongFlag;
   };
 
   // Sweep the networks in (start, shorter first) order with a stack of the networks that
@@ -66,7 +76,6 @@ void PrefixTable::Family<Key>::build(const std::vector<Network>& sorted) {
     raw.emplace_back(start, label);
   };
   emit(0, 0);
-  std::vector<std::size_t> open;
   const auto end_of = [&sorted](std::size_t i) {
     return static_cast<Key>(sorted[i].start | host_mask<Key>(sorted[i].length));
   };
@@ -160,7 +169,7 @@ PrefixTable PrefixTable::build(std::vector<Entry> entries) {
   std::vector<Family<std::uint64_t>::Network> v6;
   std::vector<Family<uint128>::Network> v6_long;
   for (const Entry& e : entries) {
-    if (e.value > kMaxValue) throw std::length_error("prefix table: more than 2^24 entry values");
+    if (e.value > kMaxValue) throw std::length_error("prefix table: more than 2^23 entry values");
     if (e.prefix.network.is_v4()) {
       v4.push_back({e.prefix.network.v4_value(), e.value, e.prefix.length});
     } else if (e.prefix.length <= 64) {
@@ -168,18 +177,23 @@ PrefixTable PrefixTable::build(std::vector<Entry> entries) {
                     e.prefix.length});
     } else {
       v6_long.push_back({e.prefix.network.v6_value(), e.value, e.prefix.length});
+      v6.push_back({static_cast<std::uint64_t>(e.prefix.network.v6_value() >> 64), 0, 64, true});
     }
   }
   entries.clear();
   entries.shrink_to_fit();
   const auto sort_unique = [](auto& networks) {
     // stable: the first of several entries for one network is kept
+    // (markers after the real network of the same /64, so that it encloses them)
     std::stable_sort(networks.begin(), networks.end(), [](const auto& a, const auto& b) {
-      return a.start != b.start ? a.start < b.start : a.length < b.length;
+      if (a.start != b.start) return a.start < b.start;
+      if (a.length != b.length) return a.length < b.length;
+      return a.long_marker < b.long_marker;
     });
     networks.erase(std::unique(networks.begin(), networks.end(),
                                [](const auto& a, const auto& b) {
-                                 return a.start == b.start && a.length == b.length;
+                                 return a.start == b.start && a.length == b.length &&
+                                        a.long_marker == b.long_marker;
                                }),
                    networks.end());
   };
@@ -201,9 +215,12 @@ std::optional<PrefixMatch> PrefixTable::lookup(const IpAddress& address) const n
   } else {
     if (v6_.segments.empty()) return std::nullopt;
     const uint128 key = address.v6_value();
-    // Only networks longer than /64 are here: one that matches is the most specific.
-    if (v6_long_.segments.size() > 1) label = v6_long_.find_label(key);
-    if (label == 0) label = v6_.find_label(static_cast<std::uint64_t>(key >> 64));
+    label = v6_.find_label(static_cast<std::uint64_t>(key >> 64));
+    if ((label & kLongFlag) != 0) {
+      // This /64 holds networks longer than /64: one that matches is the most specific.
+      const std::uint32_t long_label = v6_long_.find_label(key);
+      label = long_label != 0 ? long_label : label & ~kLongFlag;
+    }
   }
   if (label == 0) return std::nullopt;
   // The covering network is the address cut to the network's length.

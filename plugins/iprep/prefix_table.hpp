@@ -51,8 +51,10 @@ class PrefixTable {
   // Heap bytes of the table (networks, segments, index), for the memory-per-prefix figure.
   std::size_t memory_bytes() const noexcept;
 
-  // Values above this do not fit a segment label (24 bits).
-  static constexpr std::uint32_t kMaxValue = (1u << 24) - 1;
+  // Values above this do not fit a segment label (23 bits; see Family).
+  static constexpr std::uint32_t kMaxValue = (1u << 23) - 1;
+  // In the IPv6 /64 table: this /64 holds longer networks, look in the long table first.
+  static constexpr std::uint32_t kLongFlag = 1u << 31;
 
   // One address family. Public for the build code in the .cpp only.
   template <class Key>
@@ -61,6 +63,9 @@ class PrefixTable {
       Key start;
       std::uint32_t value;
       std::uint8_t length;
+      // A /64 standing for the longer networks inside it (IPv6 /64 table only): its
+      // segment's label is kLongFlag plus the label of the network around it.
+      bool long_marker = false;
     };
     // A segment: where it starts and its label, value << 8 | (length + 1), 0 when no
     // network covers it. Start and label share a cache line, so finding the segment
@@ -70,7 +75,9 @@ class PrefixTable {
       std::uint32_t start;
       std::uint32_t label;
     };
-    struct Segment64 {
+    // Packed to 12 bytes: a third more segments per cache line than 16 (x86 and arm64 load
+    // an unaligned 64-bit word at full speed).
+    struct [[gnu::packed]] Segment64 {
       std::uint64_t start;
       std::uint32_t label;
     };
@@ -78,8 +85,8 @@ class PrefixTable {
       std::uint64_t high, low;
       std::uint32_t label;
     };
-    using Stored = std::conditional_t<
-        sizeof(Key) == 4, Segment32, std::conditional_t<sizeof(Key) == 8, Segment64, Segment128>>;
+    using Stored = std::conditional_t<sizeof(Key) == 4, Segment32,
+                                      std::conditional_t<sizeof(Key) == 8, Segment64, Segment128>>;
     static Key start_of(const Segment32& s) noexcept { return static_cast<Key>(s.start); }
     static Key start_of(const Segment64& s) noexcept { return static_cast<Key>(s.start); }
     static Key start_of(const Segment128& s) noexcept {
@@ -104,8 +111,8 @@ class PrefixTable {
   Family<std::uint32_t> v4_;
   // IPv6 in two tables: networks up to /64 (nearly all of every published list) keyed by
   // the address's top 64 bits, which halves the segment size; longer ones (single
-  // addresses banned by CrowdSec, /112s) keyed by all 128 bits. A match among the long
-  // ones is more specific than any short one, so it is tried first.
+  // addresses banned by CrowdSec, /112s) keyed by all 128 bits. The /64s that hold long
+  // networks are flagged in the first table, so only lookups there pay for a second one.
   Family<std::uint64_t> v6_;
   Family<uint128> v6_long_;
 };

@@ -4,13 +4,22 @@
 
 #include <boost/asio/steady_timer.hpp>
 
+#include <boost/asio/post.hpp>
+
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 #include "agent/engine_settings.hpp"
 #include "agent/server.hpp"
+#include "host/plugin_metrics.hpp"
 #include "log/log.hpp"
 #include "metrics/http_endpoint.hpp"
 #include "metrics/process.hpp"
@@ -52,6 +61,14 @@ std::vector<std::string> listen_texts(const config::Config& config) {
   return texts;
 }
 
+// What a reload thread hands back to the main thread.
+struct ReloadOutcome {
+  std::optional<config::Config> config;
+  std::shared_ptr<host::Generation> generation;
+  std::vector<config::Diagnostic> errors;
+  std::vector<std::string> override_errors;
+};
+
 class Daemon {
  public:
   Daemon(const config::CommandLine& command_line, const config::Config& config,
@@ -60,6 +77,9 @@ class Daemon {
         config_(config),
         default_plugin_dir_(std::move(default_plugin_dir)),
         version_(std::move(version)) {}
+  ~Daemon() { wait_for_reload_thread(); }
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
 
   int run(std::shared_ptr<host::Generation> generation) {
     std::vector<std::string> errors;
@@ -99,6 +119,18 @@ class Daemon {
     server.set_on_stopping([this] { notifier_.stopping("draining connections"); });
     const int status = server.run();
     metrics_endpoint_.reset();  // its thread reads the registry: stop it first
+    if (!wait_for_reload_thread()) {
+      // A plugin's init() on the reload thread never returned: its code still runs, so no
+      // destructor may unload it. Leave at once, as the stuck-worker path does.
+      std::fflush(nullptr);
+      std::_Exit(status);
+    }
+    if (server.stuck()) {
+      // Not a clean stop: plugins were not shut down. Exit 1 so that systemd and scripts
+      // see it; no destructor may run while that thread is inside a plugin.
+      std::fflush(nullptr);
+      std::_Exit(1);
+    }
     return status;
   }
 
@@ -141,6 +173,8 @@ class Daemon {
   bool start_metrics(const config::ListenAddress& address) {
     metrics_ = std::make_unique<metrics::Registry>();
     metrics_->add_collector([this](metrics::TextWriter& w) { write_daemon_metrics(w); });
+    // spoa_plugin_*: what plugins defined with define_metric (plugin.h).
+    metrics_->add_collector([](metrics::TextWriter& w) { host::write_plugin_metrics(w); });
     std::string error;
     metrics_endpoint_ = metrics::HttpEndpoint::bind(
         address, [registry = metrics_.get()] { return registry->render(); }, error);
@@ -205,26 +239,89 @@ class Daemon {
     });
   }
 
+  // SIGHUP, main thread. The new generation (config parse, dlopen, every plugin's init())
+  // is built on a thread of its own, so that accepts and the watchdog go on meanwhile; the
+  // swap happens back here. A SIGHUP during a reload queues one more.
   void reload() {
     reloads_.fetch_add(1, std::memory_order_relaxed);
+    if (reload_running_) {
+      log::info("SIGHUP: a reload is already running; another follows it");
+      reload_again_ = true;
+      return;
+    }
+    start_reload();
+  }
+
+  void start_reload() {
     log::info("SIGHUP: reloading {}", command_line_.config_file);
     notifier_.reloading("reloading configuration");
-    config::LoadResult loaded =
-        config::load_config(command_line_.config_file,
-                            config::LoadOptions{default_plugin_dir_, command_line_.plugin_dir});
-    if (!loaded.config) return reload_failed(loaded.errors);
-    config::Config& next = *loaded.config;
-    if (const auto errors = config::apply_overrides(command_line_, next); !errors.empty()) {
-      for (const auto& error : errors)
-        log::error("reload: {}", error);
-      return reload_failed({});
+    reload_running_ = true;
+    if (reload_thread_.joinable()) reload_thread_.join();  // finished: it posted its outcome
+    {
+      std::lock_guard lock(reload_mutex_);
+      reload_thread_done_ = false;
     }
+    reload_thread_ = std::thread([this, number = generation_number_ + 1] {
+      auto outcome = std::make_shared<ReloadOutcome>(build_generation(number));
+      boost::asio::post(server_->io(), [this, outcome] { finish_reload(std::move(*outcome)); });
+      std::lock_guard lock(reload_mutex_);
+      reload_thread_done_ = true;
+      reload_done_.notify_all();
+    });
+  }
+
+  // Reload thread. Never throws: whatever goes wrong is a reload that failed.
+  ReloadOutcome build_generation(uint64_t number) noexcept {
+    ReloadOutcome outcome;
+    try {
+      config::LoadResult loaded =
+          config::load_config(command_line_.config_file,
+                              config::LoadOptions{default_plugin_dir_, command_line_.plugin_dir});
+      if (!loaded.config) {
+        outcome.errors = std::move(loaded.errors);
+        return outcome;
+      }
+      outcome.override_errors = config::apply_overrides(command_line_, *loaded.config);
+      if (!outcome.override_errors.empty()) return outcome;
+      outcome.generation = host::Generation::load(*loaded.config, number, outcome.errors);
+      if (outcome.generation) outcome.config = std::move(loaded.config);
+    } catch (const std::exception& e) {
+      outcome.generation.reset();
+      outcome.errors.push_back({{command_line_.config_file, 0, 0},
+                                std::string("internal error while reloading: ") + e.what()});
+    } catch (...) {
+      outcome.generation.reset();
+      outcome.errors.push_back(
+          {{command_line_.config_file, 0, 0}, "internal error while reloading"});
+    }
+    return outcome;
+  }
+
+  // Main thread, with what the reload thread built.
+  void finish_reload(ReloadOutcome outcome) {
+    try {
+      if (!outcome.override_errors.empty()) {
+        for (const auto& error : outcome.override_errors)
+          log::error("reload: {}", error);
+        reload_failed({});
+      } else if (!outcome.generation || !outcome.config) {
+        reload_failed(outcome.errors);
+      } else {
+        swap_in(std::move(*outcome.config), std::move(outcome.generation));
+      }
+    } catch (const std::exception& e) {
+      log::error("reload: internal error: {}", e.what());
+      reload_failed({});
+    }
+    reload_running_ = false;
+    if (reload_again_) {
+      reload_again_ = false;
+      start_reload();
+    }
+  }
+
+  void swap_in(config::Config next, std::shared_ptr<host::Generation> generation) {
     warn_restart_only_changes(next);
-
-    std::vector<config::Diagnostic> errors;
-    auto generation = host::Generation::load(next, generation_number_ + 1, errors);
-    if (!generation) return reload_failed(errors);
-
     generation_number_ = generation->number();
     const std::string plugins = describe_plugins(*generation);
     set_up_logging(next.log);
@@ -237,6 +334,24 @@ class Daemon {
         std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     log::info("reload done: plugin generation {}; plugins: {}", generation_number_, plugins);
     notifier_.ready(status_line());
+  }
+
+  // After the server stopped: the reload thread, if any, must be done before the daemon's
+  // members go. False if it is still inside a plugin's init() after the grace period.
+  bool wait_for_reload_thread() {
+    if (!reload_thread_.joinable()) return true;
+    std::unique_lock lock(reload_mutex_);
+    if (!reload_done_.wait_for(lock, std::chrono::seconds(10),
+                               [this] { return reload_thread_done_; })) {
+      log::error(
+          "a reload is still inside a plugin's init() 10 s after the server stopped; "
+          "exiting without waiting for it");
+      reload_thread_.detach();
+      return false;
+    }
+    lock.unlock();
+    reload_thread_.join();
+    return true;
   }
 
   void reload_failed(const std::vector<config::Diagnostic>& errors) {
@@ -283,6 +398,13 @@ class Daemon {
   std::optional<boost::asio::steady_timer> watchdog_timer_;
   bool probe_answered_ = true;
   uint64_t generation_number_ = 1;
+  // Reloads (main thread, except the flag the reload thread sets under the mutex).
+  bool reload_running_ = false;
+  bool reload_again_ = false;
+  std::thread reload_thread_;
+  std::mutex reload_mutex_;
+  std::condition_variable reload_done_;
+  bool reload_thread_done_ = true;
 };
 
 }  // namespace

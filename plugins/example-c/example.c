@@ -47,7 +47,9 @@ static int str_equals(spoa_str s, const char* text) {
 static int32_t on_example(void* user, spoa_request* request, spoa_str message, const spoa_arg* args,
                           size_t nargs) {
   struct example* ex = (struct example*)user;
-  spoa_value greeting;
+  /* Zero-initialised: the fields this plugin does not set (flags, reserved room for later
+   * ABI minors) must be 0. */
+  spoa_value greeting = {0};
   size_t i;
   (void)message; /* one handler serves every claimed message alike */
 
@@ -66,7 +68,7 @@ static int32_t on_example(void* user, spoa_request* request, spoa_str message, c
   for (i = 0; i < nargs; ++i) {
     if (!str_equals(args[i].name, "ip")) continue;
     if (args[i].value.type == SPOA_TYPE_IPV4 || args[i].value.type == SPOA_TYPE_IPV6) {
-      spoa_value seen;
+      spoa_value seen = {0};
       seen.type = SPOA_TYPE_BOOL;
       seen.u.boolean = 1;
       ex->host->set_var(request, SPOA_SCOPE_TXN, str_of("ip_seen"), &seen);
@@ -227,19 +229,13 @@ static void example_shutdown(void* state) {
 }
 
 /* ---- 5. The entry point --------------------------------------------------------------
- * The only symbol the host looks up. The descriptor tells it which ABI this file was
- * compiled against (the SPOA_ABI_* macros of the header you built with), so a plugin built
- * for another major version is refused with a clear message instead of crashing. plugin.h
- * declares the function, so the compiler checks this definition against it. */
-static const spoa_plugin_descriptor example_descriptor = {
-    sizeof(spoa_plugin_descriptor),
-    SPOA_ABI_MAJOR,
-    SPOA_ABI_MINOR,
-    "example-c",
-    "1.0.0",
-    example_init,
-    example_shutdown,
-};
+ * The only symbol the host looks up. The descriptor tells it which ABI major this file was
+ * compiled against, so a plugin built for another major version is refused with a clear
+ * message instead of crashing, and which minor it requires: this plugin uses nothing newer
+ * than ABI 1.0's table entries, so it requires minor 0 and any 1.x host from 1.1 on loads
+ * it. plugin.h declares the function, so the compiler checks this definition against it. */
+static const spoa_plugin_descriptor example_descriptor =
+    SPOA_PLUGIN_DESCRIPTOR_INIT(0, "example-c", "1.0.0", example_init, example_shutdown);
 
 SPOA_PLUGIN_EXPORT const spoa_plugin_descriptor* spoa_plugin_entry_v1(void) {
   return &example_descriptor;

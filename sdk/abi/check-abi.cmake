@@ -5,9 +5,11 @@
 #   cmake -P sdk/abi/check-abi.cmake                       # the repository's header
 #   cmake -DHEADER=<plugin.h> -DRECORD=<file> -P check-abi.cmake
 #
-# RECORD holds one line per released version, "<MAJOR>.<MINOR> <sha256 of plugin.h>";
+# RECORD holds one line per released version, "<MAJOR>.<MINOR> <digest>", the digest being
+# the SHA-256 of plugin.h without its comments (abi-digest.cmake: a comment edit is free);
 # blank lines and lines starting with # are ignored.
 cmake_minimum_required(VERSION 3.16)
+include("${CMAKE_CURRENT_LIST_DIR}/abi-digest.cmake")
 
 if(NOT DEFINED HEADER)
   get_filename_component(HEADER "${CMAKE_CURRENT_LIST_DIR}/../include/spoa/plugin.h" ABSOLUTE)
@@ -36,7 +38,8 @@ if(major STREQUAL "" OR minor STREQUAL "")
                       "'#define SPOA_ABI_MINOR <n>' lines")
 endif()
 set(version "${major}.${minor}")
-file(SHA256 "${HEADER}" digest)
+file(READ "${HEADER}" header_text)
+spoa_abi_digest("${header_text}" digest)
 set(line_to_add "${version} ${digest}")
 
 # Not file(STRINGS): it drops blank lines, and error messages give line numbers.
@@ -77,7 +80,7 @@ endif()
 
 if(NOT recorded STREQUAL "")
   message(FATAL_ERROR
-    "check-abi: ${HEADER} changed, but ABI ${version} is already recorded in ${RECORD} "
+    "check-abi: ${HEADER} changed (a declaration, not only a comment), but ABI ${version} is already recorded in ${RECORD} "
     "with another digest.\n"
     "  recorded: ${recorded}\n"
     "  now:      ${digest}\n"

@@ -187,6 +187,25 @@ void Server::stop_workers() {
   }
   for (auto& worker : workers_)
     worker->io().stop();
+  {
+    // A stopped context returns from run() once the handler it is in returns. One that does
+    // not is inside a plugin (an inline handler that never returns): joining would hang.
+    std::unique_lock lock(exited_mutex_);
+    if (!exited_changed_.wait_for(lock, worker_exit_grace,
+                                  [this] { return exited_ == threads_.size(); })) {
+      stuck_ = true;
+    }
+  }
+  if (stuck_) {
+    log::error(
+        "{} of {} I/O threads still inside plugin code {} ms after being stopped: exiting "
+        "without joining them and without shutting the plugins down (their code still runs)",
+        threads_.size() - exited_, threads_.size(), worker_exit_grace.count());
+    for (auto& thread : threads_)
+      thread.detach();
+    threads_.clear();
+    return;
+  }
   for (auto& thread : threads_)
     thread.join();
   threads_.clear();
@@ -200,6 +219,17 @@ void Server::tear_down() {
   io_.restart();
   io_.poll();
   parked_.clear();
+  if (stuck_) {
+    // A detached thread still runs a worker's context and a generation's plugin code:
+    // neither may be destroyed. The process exits next (the daemon does not return
+    // through destructors in this case).
+    for (auto& worker : workers_)
+      (void)worker.release();
+    workers_.clear();
+    (void)new std::shared_ptr<const host::Generation>(generation_);
+    (void)new std::vector<std::shared_ptr<const host::Generation>>(retired_);
+    return;
+  }
   release_generations();
   workers_.clear();
 }
@@ -216,8 +246,10 @@ void Server::release_generations() {
 void Server::wait_for_signal() {
   signals_.async_wait([this](const boost::system::error_code& error, int number) {
     if (error) return;  // cancelled: shutting down
-    on_signal(number);
+    // Re-armed before the signal is handled: a handler that throws (a reload gone wrong)
+    // must not leave the daemon deaf to the next SIGHUP or SIGTERM.
     if (state_ != State::stopping && state_ != State::stopped) wait_for_signal();
+    on_signal(number);
   });
 }
 

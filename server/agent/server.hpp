@@ -82,6 +82,10 @@ class Server {
   // Any thread: new NOTIFYs dispatch into `generation` from now on. The previous one is
   // shut down on the main thread once no worker and no request refers to it any more.
   void swap_generation(std::shared_ptr<const host::Generation> generation);
+
+  // After run(): an I/O thread was left inside plugin code. The caller must then leave the
+  // process without running destructors (std::_Exit), since that code still runs.
+  bool stuck() const { return stuck_; }
   // Any thread: new connections and new NOTIFYs use these limits and timeouts (a reload).
   void swap_settings(const EngineSettings& settings);
   // Any thread: `done` runs on the main thread once every worker has run an empty task,
@@ -164,6 +168,9 @@ class Server {
   std::mutex exited_mutex_;
   std::condition_variable exited_changed_;
   size_t exited_ = 0;  // worker threads whose run() has returned
+  // An I/O thread did not return from plugin code after being stopped: detached, and its
+  // worker and the generations leaked on purpose (stop_workers, tear_down).
+  bool stuck_ = false;
 
   // Main thread only.
   size_t connections_ = 0;  // accepted and not yet closed, process-wide

@@ -28,8 +28,8 @@ Worker::~Worker() {
   generation_.reset();
 }
 
-void Worker::post_completion(host::Request* request, uint16_t generation) {
-  boost::asio::post(io_, [request, generation] { host::deliver_completion(request, generation); });
+void Worker::post_completion(host::Request& request, uint64_t generation) {
+  boost::asio::post(io_, [request = &request, generation] { host::deliver(*request, generation); });
 }
 
 void Worker::attach(const std::shared_ptr<Connection>& connection) {

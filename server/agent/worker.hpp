@@ -58,7 +58,7 @@ class Worker final : public host::CompletionQueue {
   }
 
   // complete() from any thread lands here; delivery runs on this worker's thread.
-  void post_completion(host::Request* request, uint16_t generation) override;
+  void post_completion(host::Request& request, uint64_t generation) override;
 
   // Connection bookkeeping, worker thread only.
   void attach(const std::shared_ptr<Connection>& connection);

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 #include <span>
+#include <sstream>
 
 #include "config/detail/plugin_config.hpp"
 #include "config/detail/syntax_error.hpp"
@@ -28,7 +29,8 @@ constexpr std::string_view server_keys[] = {"listen",          "threads",
 constexpr std::string_view timeout_keys[] = {"hello", "idle", "processing", "write"};
 constexpr std::string_view log_keys[] = {"level", "target"};
 constexpr std::string_view metrics_keys[] = {"listen"};
-constexpr std::string_view plugin_keys[] = {"path", "messages", "config"};
+constexpr std::string_view plugin_keys[] = {"path",      "messages",     "config",
+                                            "execution", "pool_threads", "pool_queue"};
 
 constexpr std::string_view default_listen = "127.0.0.1:12345";
 
@@ -334,8 +336,10 @@ class Loader {
     if (const toml::value* settings = TomlReader::find(table, "config")) {
       if (reader_.expect_table(*settings, key_path + ".config")) {
         plugin.settings = detail::flatten_plugin_config(*settings, key_path + ".config", reader_);
+        plugin.tree = detail::plugin_config_tree(*settings);
       }
     }
+    read_execution(table, key_path, plugin);
     return plugin;
   }
 
@@ -363,6 +367,44 @@ class Loader {
                                      in_quotes(claim->second.instance) + " (line " +
                                      std::to_string(claim->second.line) +
                                      "); a message goes to exactly one instance");
+      }
+    }
+  }
+
+  // execution = "inline" | "pool", pool_threads, pool_queue (design.md: public names).
+  void read_execution(const toml::value& table, const std::string& key_path,
+                      PluginSettings& plugin) {
+    const toml::value* execution = TomlReader::find(table, "execution");
+    if (execution != nullptr) {
+      if (const auto text = reader_.string(*execution, key_path + ".execution")) {
+        if (*text == "inline") {
+          plugin.execution = Execution::inline_io;
+        } else if (*text == "pool") {
+          plugin.execution = Execution::pool;
+        } else {
+          reader_.error_at(*execution, key_path +
+                                           ".execution: expected \"inline\" or \"pool\", "
+                                           "got \"" +
+                                           *text + "\"");
+        }
+      }
+    }
+    for (const std::string_view key : {"pool_threads", "pool_queue"}) {
+      const toml::value* value = TomlReader::find(table, key);
+      if (value == nullptr) continue;
+      const std::string path = join_key(key_path, key);
+      if (plugin.execution != Execution::pool) {
+        reader_.error_at(*value, path + ": only meaningful with execution = \"pool\"");
+        continue;
+      }
+      const bool threads = key == "pool_threads";
+      const auto number = reader_.integer(
+          *value, path, 1, threads ? int64_t{max_pool_threads} : int64_t{max_pool_queue});
+      if (!number) continue;
+      if (threads) {
+        plugin.pool_threads = static_cast<unsigned>(*number);
+      } else {
+        plugin.pool_queue = static_cast<uint32_t>(*number);
       }
     }
   }
@@ -452,6 +494,30 @@ LoadResult load_config(const std::string& file, const LoadOptions& options) {
     return single_error(file, 0, 0, std::string("cannot read: ") + other.what());
   }
   return Loader(file, options).load(root);
+}
+
+std::optional<PluginConfigText> parse_plugin_config(const std::string& text,
+                                                    const std::string& file,
+                                                    std::vector<Diagnostic>& errors) {
+  std::istringstream stream(text);
+  toml::value root;
+  try {
+    root = toml::parse(stream, file);
+  } catch (const toml::syntax_error& syntax_error) {
+    errors.push_back(detail::diagnostic_from_syntax_error(syntax_error, file));
+    return std::nullopt;
+  } catch (const std::exception& other) {
+    errors.push_back({{file, 0, 0}, other.what()});
+    return std::nullopt;
+  }
+  detail::TomlReader reader(file);
+  PluginConfigText result;
+  result.flat = detail::flatten_plugin_config(root, "config", reader);
+  result.tree = detail::plugin_config_tree(root);
+  for (auto& diagnostic : reader.take_errors())
+    errors.push_back(std::move(diagnostic));
+  if (!errors.empty()) return std::nullopt;
+  return result;
 }
 
 }  // namespace spoa::config

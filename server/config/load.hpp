@@ -29,4 +29,16 @@ struct LoadResult {
 // exist, message names checked to be claimed once. Never throws for a bad file.
 LoadResult load_config(const std::string& file, const LoadOptions& options);
 
+// A [plugins.NAME.config] table written alone as TOML text, as load_config would hand it
+// to a plugin: the flat key/value view and the typed tree. For plugin test harnesses (the
+// fake host) and tools. `file` names the text in locations. nullopt with the problems in
+// `errors` if the text is not valid TOML.
+struct PluginConfigText {
+  std::vector<std::pair<std::string, std::string>> flat;
+  ConfigNode tree;
+};
+std::optional<PluginConfigText> parse_plugin_config(const std::string& text,
+                                                    const std::string& file,
+                                                    std::vector<Diagnostic>& errors);
+
 }  // namespace spoa::config

@@ -59,6 +59,37 @@ struct MetricsSettings {
   std::optional<ListenAddress> listen;
 };
 
+// A value of [plugins.NAME.config] with its type and place, for the plugin's structured
+// view (ABI 1.1 host->config()). Tables keep the operator's order.
+struct ConfigMember;
+struct ConfigNode {
+  enum class Type : uint8_t { string, integer, floating, boolean, array, table };
+  Type type = Type::table;
+  size_t line = 0;
+  size_t column = 0;
+  std::string text;  // string (dates and times as their RFC 3339 text)
+  int64_t integer = 0;
+  double floating = 0;
+  bool boolean = false;
+  std::vector<ConfigNode> items;      // array
+  std::vector<ConfigMember> members;  // table, in file order
+};
+struct ConfigMember {
+  std::string key;
+  ConfigNode value;
+};
+
+// How an instance's handlers run ([plugins.NAME] execution).
+enum class Execution : uint8_t {
+  inline_io,  // "inline": on the I/O thread that read the NOTIFY; must not block
+  pool        // "pool": on pool_threads threads of the instance's own; may block
+};
+
+inline constexpr unsigned default_pool_threads = 4;
+inline constexpr unsigned max_pool_threads = 256;
+inline constexpr uint32_t default_pool_queue = 256;
+inline constexpr uint32_t max_pool_queue = 1000000;
+
 // One [plugins.NAME] table.
 struct PluginSettings {
   // The NAME of [plugins.NAME]: letters, digits, '_', '-' and '.'.
@@ -73,6 +104,11 @@ struct PluginSettings {
   // and booleans as TOML writes them (true/false); dates as RFC 3339; nested tables as
   // dotted keys ("a.b"); arrays of scalars joined with ','.
   std::vector<std::pair<std::string, std::string>> settings;
+  // [plugins.NAME.config] whole and typed (an empty table when absent).
+  ConfigNode tree;
+  Execution execution = Execution::inline_io;
+  unsigned pool_threads = default_pool_threads;  // with Execution::pool
+  uint32_t pool_queue = default_pool_queue;      // waiting calls; a full queue answers FAILED
   // The [plugins.NAME] table.
   Location location;
 };

@@ -1,8 +1,11 @@
 #include "host/dispatcher.hpp"
 
+#include <cstring>
 #include <exception>
 #include <string>
 
+#include "host/execution_pool.hpp"
+#include "host/legacy_abi.hpp"
 #include "host/value_conversion.hpp"
 #include "log/log.hpp"
 
@@ -12,56 +15,80 @@ namespace {
 using metrics::PluginOutcome;
 
 // "10.0.0.1:43210: " to start a line with the peer, as the connection's own lines do.
-std::string peer_prefix(const NotifyCall& call) {
-  return call.peer.empty() ? std::string() : std::string(call.peer) + ": ";
+std::string peer_prefix(std::string_view peer) {
+  return peer.empty() ? std::string() : std::string(peer) + ": ";
 }
 
-log::Fields fields(const NotifyCall& call, const Request& request) {
-  return {call.peer, request.instance->name(), request.message, std::nullopt};
+log::Fields fields(std::string_view peer, const RouteName& name) {
+  return {peer, name.plugin, name.message, std::nullopt};
 }
 
-void count_failure(const NotifyCall& call, Request& request) {
-  request.instance->counters().failed.fetch_add(1, std::memory_order_relaxed);
+void log_failure(std::string_view peer, const RouteName& name) {
   // A plugin that fails every call would write a line per NOTIFY: rate limited.
-  log::limited(log::Category::plugin, log::Level::warn, fields(call, request),
-               "{}plugin {}: message \"{}\" failed; it contributes no actions", peer_prefix(call),
-               request.instance->name(), request.message);
+  log::limited(log::Category::plugin, log::Level::warn, fields(peer, name),
+               "{}plugin {}: message \"{}\" failed; it contributes no actions", peer_prefix(peer),
+               name.plugin, name.message);
 }
 
 // The handler through the C ABI. A C++ plugin that lets an exception escape its handler
-// (without the SDK wrapper, which catches) would otherwise unwind through the I/O thread
-// and leave this NOTIFY unanswered; it is a FAILED call instead, counted apart.
-int32_t call_handler(const NotifyCall& call, const Route& route, Request& request,
-                     const spop::Message& message, const std::vector<spoa_arg>& args, bool& threw) {
+// (without the SDK wrapper, which catches) would otherwise unwind through the host's
+// thread and leave this NOTIFY unanswered; it is a FAILED call instead, counted apart.
+int32_t call_handler(std::string_view peer, const Route& route, Request& request,
+                     const spoa_arg* args, size_t nargs) {
   try {
-    return route.handler(route.user, request.handle(), {message.name.data(), message.name.size()},
-                         args.empty() ? nullptr : args.data(), args.size());
+    const HandlerScope scope(request);
+    const int32_t result =
+        route.handler(route.user, request.handle(), {route.message.data(), route.message.size()},
+                      nargs == 0 ? nullptr : args, nargs);
+    if (result == SPOA_DONE || result == SPOA_FAILED || result == SPOA_PENDING) return result;
+    log::limited(log::Category::plugin, log::Level::warn, fields(peer, *route.name),
+                 "{}plugin {}: handler for \"{}\" returned {}, which is not a spoa_result; "
+                 "treated as FAILED",
+                 peer_prefix(peer), route.name->plugin, route.message, result);
   } catch (const std::exception& e) {
-    threw = true;
-    log::limited(log::Category::plugin, log::Level::error, fields(call, request),
-                 "{}plugin {}: handler for \"{}\" threw through the C ABI: {}", peer_prefix(call),
-                 route.instance->name(), route.message, e.what());
+    request.threw = true;
+    log::limited(log::Category::plugin, log::Level::error, fields(peer, *route.name),
+                 "{}plugin {}: handler for \"{}\" threw through the C ABI: {}", peer_prefix(peer),
+                 route.name->plugin, route.message, e.what());
   } catch (...) {
-    threw = true;
-    log::limited(log::Category::plugin, log::Level::error, fields(call, request),
-                 "{}plugin {}: handler for \"{}\" threw through the C ABI", peer_prefix(call),
-                 route.instance->name(), route.message);
+    request.threw = true;
+    log::limited(log::Category::plugin, log::Level::error, fields(peer, *route.name),
+                 "{}plugin {}: handler for \"{}\" threw through the C ABI", peer_prefix(peer),
+                 route.name->plugin, route.message);
   }
   return SPOA_FAILED;
 }
+
+void post_home(Request& request, uint64_t generation) {
+  request.pool().home().post_completion(request, generation);
+}
 }  // namespace
 
+Dispatcher::Dispatcher(RequestPool& pool)
+    : pool_(pool),
+      clock_(metrics::TickClock::instance()),
+      stall_ticks_(static_cast<uint64_t>(
+          static_cast<double>(std::chrono::nanoseconds(stall_threshold).count()) /
+          clock_.ns_per_tick())) {}
+
+void Dispatcher::count(const Request& request, PluginOutcome outcome) {
+  if (metrics_ == nullptr) return;
+  if (auto* series = metrics_->plugin(request.plugin_series)) series->count(outcome);
+}
+
 void Dispatcher::count_result(const Request& request, PluginOutcome outcome, uint64_t now) {
+  if (metrics_ == nullptr) return;
   metrics::PluginSeries* series = metrics_->plugin(request.plugin_series);
   if (series == nullptr) return;
   series->count(outcome);
-  series->duration.observe_ns(clock_->elapsed_ns(request.dispatched, now));
+  series->duration.observe_ns(clock_.elapsed_ns(request.dispatched, now));
 }
 
 uint32_t Dispatcher::dispatch(const Generation& generation, const spop::NotifyDecoder& notify,
                               NotifyCall& call, CompletionSink* sink, uint32_t action_limit) {
-  call.slots.clear();
+  call.requests.clear();
   call.pending = 0;
+  call.sink = sink;
   for (const spop::Message& message : notify.messages()) {
     const Route* route = generation.find(message.name);
     if (route == nullptr) {
@@ -69,149 +96,243 @@ uint32_t Dispatcher::dispatch(const Generation& generation, const spop::NotifyDe
       if (metrics_ != nullptr) metrics_->messages_unclaimed.add();
       continue;
     }
-
-    args_.clear();
-    for (const spop::Arg& arg : notify.args(message)) {
-      args_.push_back({{arg.name.data(), arg.name.size()}, to_abi(arg.value)});
+    if (metrics_ != nullptr) metrics_->count_message(route->message_series);
+    Request* request = pool_.acquire(route->name);
+    if (request == nullptr) {
+      log::limited(log::Category::plugin, log::Level::error, fields(call.peer, *route->name),
+                   "{}plugin {}: message \"{}\" not handed to the plugin: over a million "
+                   "requests are in flight; it contributes no actions",
+                   peer_prefix(call.peer), route->name->plugin, route->message);
+      continue;
     }
-    Request* request = pool_.acquire();
     request->instance = route->instance;
-    request->message = route->message;
-    request->sink = sink;
     request->call = &call;
-    request->index = static_cast<uint32_t>(call.slots.size());
     request->action_limit = action_limit;
-    if (metrics_ != nullptr) {
-      metrics_->count_message(route->message_series);
-      request->plugin_series = route->plugin_series;
-      request->dispatched = clock_->now();
-    }
+    request->plugin_series = route->plugin_series;
+    call.requests.push_back(request);
 
-    bool threw = false;
-    const int32_t result = call_handler(call, *route, *request, message, args_, threw);
-    Outcome outcome = Outcome::done;
-    if (result == SPOA_PENDING) {
-      // If complete() already ran (inline or on another thread), its completion is queued
-      // behind us on this thread and will find the request pending here.
-      request->mark_pending();
-      route->instance->counters().pending.fetch_add(1, std::memory_order_relaxed);
-      if (metrics_ != nullptr) {
-        if (auto* series = metrics_->plugin(route->plugin_series)) {
-          series->count(PluginOutcome::pending);
-        }
+    if (route->pool != nullptr) {
+      request->dispatched = clock_.now();
+      if (dispatch_to_pool(*route, notify, message, call, *request)) {
+        count(*request, PluginOutcome::pending);
+        ++call.pending;
+        continue;
       }
-      outcome = Outcome::pending;
-      ++call.pending;
-    } else if (result != SPOA_DONE) {
-      if (result != SPOA_FAILED) {
-        log::limited(log::Category::plugin, log::Level::warn, fields(call, *request),
-                     "{}plugin {}: handler for \"{}\" returned {}, which is not a spoa_result; "
-                     "treated as FAILED",
-                     peer_prefix(call), route->instance->name(), route->message, result);
-      }
-      count_failure(call, *request);
-      request->actions.clear();
-      outcome = Outcome::failed;
-      if (metrics_ != nullptr) {
-        count_result(*request, threw ? PluginOutcome::exception : PluginOutcome::failed,
-                     clock_->now());
-      }
-    } else if (metrics_ != nullptr) {
-      count_result(*request, PluginOutcome::done, clock_->now());
+      // The pool's queue is full: FAILED now rather than a NOTIFY waiting behind it.
+      request->handler_returned(SPOA_FAILED);
+      request->delivered = true;
+      count(*request, PluginOutcome::queue_full);
+      log::limited(log::Category::plugin, log::Level::warn, fields(call.peer, *route->name),
+                   "{}plugin {}: message \"{}\" failed at once: the pool's queue is full "
+                   "(pool_queue calls waiting for pool_threads threads)",
+                   peer_prefix(call.peer), route->name->plugin, route->message);
+      continue;
     }
-    call.slots.push_back({request, outcome});
+    dispatch_inline(*route, notify, message, call, *request);
   }
   return call.pending;
 }
 
-bool Dispatcher::complete(NotifyCall& call, Request& request) {
-  auto& slot = call.slots.at(request.index);
-  if (slot.request != &request || slot.outcome != Outcome::pending) return call.pending == 0;
-  if (request.phase() == Phase::done) {
-    slot.outcome = Outcome::done;
-  } else {
-    count_failure(call, request);
-    request.actions.clear();
-    slot.outcome = Outcome::failed;
+void Dispatcher::dispatch_inline(const Route& route, const spop::NotifyDecoder& notify,
+                                 const spop::Message& message, NotifyCall& call, Request& request) {
+  // Filled in place: the reserved fields stay the zeros resize() wrote.
+  const std::span<const spop::Arg> message_args = notify.args(message);
+  const size_t nargs = message_args.size();
+  if (args_.size() < nargs) args_.resize(nargs);
+  for (size_t i = 0; i < nargs; ++i) {
+    const spop::Arg& arg = message_args[i];
+    args_[i].name = {arg.name.data(), arg.name.size()};
+    args_[i].value = to_abi(arg.value);
   }
-  if (metrics_ != nullptr) {
-    count_result(request,
-                 slot.outcome == Outcome::done ? PluginOutcome::done : PluginOutcome::failed,
-                 clock_->now());
+  const spoa_arg* args = args_.data();
+  if (route.legacy_args) {
+    legacy_args_.clear();
+    for (size_t i = 0; i < nargs; ++i)
+      legacy_args_.push_back(to_legacy(args_[i]));
+    // The plugin reads the 1.0 layout through the 1.1 type: it was compiled against 1.0.
+    args = reinterpret_cast<const spoa_arg*>(legacy_args_.data());
+  }
+  // request.facts stays null: request_context() reads the call itself during the handler.
+
+  const uint64_t start = clock_.now();
+  request.dispatched = start;
+  const int32_t result = call_handler(call.peer, route, request, args, nargs);
+  const uint64_t end = clock_.now();
+
+  if (end - start > stall_ticks_) {
+    if (metrics_ != nullptr) {
+      if (auto* series = metrics_->plugin(request.plugin_series)) series->stalls.add();
+    }
+    log::limited(log::Category::plugin, log::Level::warn, fields(call.peer, *route.name),
+                 "{}plugin {}: inline handler for message \"{}\" held its I/O thread for {} ms "
+                 "(over {} ms: every connection of that thread waited); set execution = "
+                 "\"pool\" in [plugins.{}] if it blocks",
+                 peer_prefix(call.peer), route.name->plugin, route.message,
+                 clock_.elapsed_ns(start, end) / 1000000, stall_threshold.count(),
+                 route.name->plugin);
+  }
+
+  const Request::State after = request.handler_returned(result);
+  switch (after.phase()) {
+    case Phase::pending:
+      count(request, PluginOutcome::pending);
+      ++call.pending;
+      return;
+    case Phase::done:
+      // Done, or completed by another thread before the handler returned PENDING.
+      request.delivered = true;
+      if (after.returned_pending()) count(request, PluginOutcome::pending);
+      count_result(request, PluginOutcome::done, end);
+      return;
+    default:
+      request.delivered = true;
+      if (after.returned_pending()) count(request, PluginOutcome::pending);
+      log_failure(call.peer, *route.name);
+      request.actions.clear();
+      count_result(request, request.threw ? PluginOutcome::exception : PluginOutcome::failed, end);
+      return;
+  }
+}
+
+bool Dispatcher::dispatch_to_pool(const Route& route, const spop::NotifyDecoder& notify,
+                                  const spop::Message& message, NotifyCall& call,
+                                  Request& request) {
+  if (!request.job) request.job = std::make_unique<PoolJob>();
+  PoolJob& job = *request.job;
+  job.route = &route;
+  job.generation = request.generation();
+  // The receive buffer is reused as soon as this returns: the job copies what the handler
+  // reads. Two passes, so that the views are taken once the byte buffer stops growing.
+  job.bytes.clear();
+  for (const spop::Arg& arg : notify.args(message)) {
+    job.bytes.insert(job.bytes.end(), arg.name.begin(), arg.name.end());
+    job.bytes.insert(job.bytes.end(), arg.value.bytes.begin(), arg.value.bytes.end());
+  }
+  job.args.clear();
+  const char* base = reinterpret_cast<const char*>(job.bytes.data());
+  size_t offset = 0;
+  for (const spop::Arg& arg : notify.args(message)) {
+    const spoa_str name{base + offset, arg.name.size()};
+    offset += arg.name.size();
+    spoa_value value = to_abi(arg.value);
+    if (value.type == SPOA_TYPE_STRING || value.type == SPOA_TYPE_BINARY) {
+      value.u.bytes = {base + offset, arg.value.bytes.size()};
+    }
+    offset += arg.value.bytes.size();
+    job.args.push_back({name, value, 0, 0, 0});
+  }
+  job.legacy_args.clear();
+  if (route.legacy_args) {
+    job.legacy_args.resize(job.args.size() * sizeof(LegacyArg));
+    for (size_t i = 0; i < job.args.size(); ++i) {
+      const LegacyArg legacy = to_legacy(job.args[i]);
+      std::memcpy(job.legacy_args.data() + i * sizeof(LegacyArg), &legacy, sizeof legacy);
+    }
+  }
+  job.peer.assign(call.peer);
+  job.engine_id.assign(call.engine_id);
+  job.facts = {call.stream_id, call.frame_id, call.deadline, job.engine_id, job.peer, true};
+  return route.pool->submit(request);
+}
+
+void run_pool_job(Request& request) {
+  PoolJob& job = *request.job;
+  const Route& route = *job.route;
+  const uint64_t generation = job.generation;
+  int32_t result = SPOA_FAILED;
+  if (request.state().phase() == Phase::abandoned) {
+    // The deadline passed while the call waited in the queue: nobody wants the answer.
+    result = SPOA_FAILED;
+  } else {
+    request.facts = &job.facts;
+    const spoa_arg* args = route.legacy_args
+                               ? reinterpret_cast<const spoa_arg*>(job.legacy_args.data())
+                               : job.args.data();
+    result = call_handler(job.peer, route, request, args, job.args.size());
+    request.facts = nullptr;
+  }
+  const Request::State after = request.handler_returned(result);
+  if (after.phase() == Phase::done || after.phase() == Phase::failed ||
+      (after.host_done() && after.plugin_done())) {
+    post_home(request, generation);
+  }
+}
+
+void drop_pool_job(Request& request) {
+  const uint64_t generation = request.job->generation;
+  const Request::State after = request.handler_returned(SPOA_FAILED);
+  if (after.host_done() && after.plugin_done()) post_home(request, generation);
+}
+
+bool Dispatcher::complete(NotifyCall& call, Request& request) {
+  const Request::State s = request.state();
+  if (s.phase() == Phase::done) {
+    count_result(request, PluginOutcome::done, clock_.now());
+  } else {
+    log_failure(call.peer, *request.name);
+    request.actions.clear();
+    count_result(request, request.threw ? PluginOutcome::exception : PluginOutcome::failed,
+                 clock_.now());
   }
   --call.pending;
   return call.pending == 0;
 }
 
 void Dispatcher::finish(NotifyCall& call, spop::AckWriter& ack) {
-  for (auto& slot : call.slots) {
-    Request& request = *slot.request;
-    if (slot.outcome == Outcome::pending) {
-      request.instance->counters().deadline_missed.fetch_add(1, std::memory_order_relaxed);
-      if (metrics_ != nullptr) {
-        if (auto* series = metrics_->plugin(request.plugin_series)) {
-          series->count(PluginOutcome::deadline_missed);
-        }
-      }
-      log::limited(log::Category::plugin, log::Level::warn, fields(call, request),
-                   "{}plugin {}: message \"{}\" missed the processing deadline; ACK sent without "
-                   "its actions",
-                   peer_prefix(call), request.instance->name(), request.message);
+  for (Request* request : call.requests) {
+    if (!request->delivered) {
+      // Still pending at the deadline: abandoned (its complete() will find it sealed).
+      // (Or completed, with the completion still on its way to this thread.)
+      const Request::State after = request->abandon();
+      count(*request, PluginOutcome::deadline_missed);
+      log::limited(log::Category::plugin, log::Level::warn, fields(call.peer, *request->name),
+                   "{}plugin {}: message \"{}\" missed the processing deadline; ACK sent "
+                   "without its actions",
+                   peer_prefix(call.peer), request->name->plugin, request->name->message);
+      request->call = nullptr;
+      if (after.plugin_done()) pool_.release(*request);
       continue;
     }
-    if (slot.outcome != Outcome::done || request.actions.empty()) continue;
-    if (ack.append_actions(request.actions)) {
-      if (metrics_ != nullptr) {
-        metrics_->count_actions(metrics::ActionType::set_var, request.set_vars);
-        metrics_->count_actions(metrics::ActionType::unset_var, request.unset_vars);
-      }
-    } else {
-      request.instance->counters().actions_dropped.fetch_add(1, std::memory_order_relaxed);
-      if (metrics_ != nullptr) {
-        if (auto* series = metrics_->plugin(request.plugin_series)) series->actions_dropped.add();
-      }
-      log::limited(log::Category::plugin, log::Level::warn, fields(call, request),
-                   "{}plugin {}: actions for message \"{}\" ({} bytes) do not fit in the ACK "
-                   "({} bytes left under the negotiated max-frame-size); dropped",
-                   peer_prefix(call), request.instance->name(), request.message,
-                   request.actions.size(), ack.room());
-    }
-  }
-  release_all(call);
-}
-
-void Dispatcher::abandon(NotifyCall& call) {
-  if (metrics_ != nullptr) {
-    for (const auto& slot : call.slots) {
-      if (slot.outcome != Outcome::pending) continue;
-      if (auto* series = metrics_->plugin(slot.request->plugin_series)) {
-        series->count(PluginOutcome::abandoned);
+    const Request::State s = request->state();
+    if (s.phase() == Phase::done && !request->actions.empty()) {
+      if (ack.append_actions(request->actions)) {
+        if (metrics_ != nullptr) {
+          metrics_->count_actions(metrics::ActionType::set_var, request->set_vars);
+          metrics_->count_actions(metrics::ActionType::unset_var, request->unset_vars);
+        }
+      } else {
+        if (metrics_ != nullptr) {
+          if (auto* series = metrics_->plugin(request->plugin_series)) {
+            series->actions_dropped.add();
+          }
+        }
+        log::limited(log::Category::plugin, log::Level::warn, fields(call.peer, *request->name),
+                     "{}plugin {}: actions for message \"{}\" ({} bytes) do not fit in the ACK "
+                     "({} bytes left under the negotiated max-frame-size); dropped",
+                     peer_prefix(call.peer), request->name->plugin, request->name->message,
+                     request->actions.size(), ack.room());
       }
     }
+    request->call = nullptr;
+    // Sealed and the plugin done with it: no other thread writes its state any more, so
+    // it goes back without another atomic step.
+    if (s.plugin_done() || request->finish_host_side().plugin_done()) pool_.release(*request);
   }
-  release_all(call);
-}
-
-void Dispatcher::release_all(NotifyCall& call) {
-  for (auto& slot : call.slots) {
-    if (slot.outcome == Outcome::pending) {
-      slot.request->sink = nullptr;  // its completion, if it ever comes, just releases it
-    } else {
-      pool_.release(slot.request);
-    }
-  }
-  call.slots.clear();
+  call.requests.clear();
   call.pending = 0;
   call.generation.reset();
 }
 
-void deliver_completion(Request* request, uint16_t generation) {
-  if (request->generation() != generation) return;  // finished and recycled meanwhile
-  if (request->sink != nullptr) {
-    request->sink->request_completed(*request);
-  } else {
-    request->pool().release(request);
+void Dispatcher::abandon(NotifyCall& call) {
+  for (Request* request : call.requests) {
+    const Request::State after = request->abandon();
+    if (!request->delivered) count(*request, PluginOutcome::abandoned);
+    request->call = nullptr;
+    if (after.plugin_done()) pool_.release(*request);
   }
+  call.requests.clear();
+  call.pending = 0;
+  call.generation.reset();
 }
 
 }  // namespace spoa::host

@@ -1,6 +1,15 @@
 #pragma once
 // Hands the messages of one NOTIFY to the plugin instances that claim them and gathers
 // their actions, in message order, into one ACK.
+//
+// The API between the engine (server/agent) and the host:
+//  * the connection fills a NotifyCall's identity (stream, frame, peer, engine id,
+//    deadline) and calls dispatch(); what is not pending is answered by finish() at once;
+//  * a pending request's completion reaches call.sink->request_completed(call, request)
+//    on the home thread; the sink passes it to complete(), which says when nothing of the
+//    call is pending any more, and then calls finish();
+//  * at the deadline the sink calls finish() anyway (pending requests are abandoned: a
+//    late complete() returns NOT_ALLOWED), and abandon() when the connection is gone.
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -10,6 +19,7 @@
 #include <spoa/plugin.h>
 
 #include "host/generation.hpp"
+#include "host/legacy_abi.hpp"
 #include "host/request.hpp"
 #include "metrics/thread_metrics.hpp"
 #include "metrics/tick_clock.hpp"
@@ -18,37 +28,37 @@
 
 namespace spoa::host {
 
-enum class Outcome : uint8_t { pending, done, failed };
-
-// One NOTIFY being answered. Owned by the connection; reused across frames.
+// One NOTIFY being answered. Owned by the connection (which may derive its own record of
+// the call from it); reused across frames.
 struct NotifyCall {
-  struct Slot {
-    Request* request;
-    Outcome outcome;
-  };
   uint64_t stream_id = 0;
   uint64_t frame_id = 0;
-  std::vector<Slot> slots;  // claimed messages only, in message order
+  std::string_view peer;       // who sent the NOTIFY, for log lines; outlives the call
+  std::string_view engine_id;  // HAPROXY-HELLO's engine-id (may be empty); outlives the call
+  // When the host answers without what is still pending: set before dispatch(), handlers
+  // read it through request_context().
+  std::chrono::steady_clock::time_point deadline;
+  std::vector<Request*> requests;  // claimed messages only, in message order
   uint32_t pending = 0;
   // Held while something is pending, so a reload cannot unload the plugins under it.
   std::shared_ptr<const Generation> generation;
-  std::chrono::steady_clock::time_point deadline;
-  void* owner = nullptr;  // the sink's own record of this call
-  std::string_view peer;  // who sent the NOTIFY, for log lines; outlives the call
+  CompletionSink* sink = nullptr;  // set by dispatch()
 };
+
+// An inline handler call slower than this held its I/O thread: logged and counted as a
+// stall (spoa_host_plugin_stalls_total), so the operator sees which plugin needs a pool.
+inline constexpr std::chrono::milliseconds stall_threshold{10};
 
 class Dispatcher {
  public:
-  explicit Dispatcher(RequestPool& pool) : pool_(pool) {}
+  explicit Dispatcher(RequestPool& pool);
 
   // This thread's counters (nullptr: metrics off, nothing counted). Home thread only.
-  void set_metrics(metrics::ThreadMetrics* metrics) {
-    metrics_ = metrics;
-    clock_ = metrics != nullptr ? &metrics::TickClock::instance() : nullptr;
-  }
+  void set_metrics(metrics::ThreadMetrics* metrics) { metrics_ = metrics; }
 
-  // Calls the handler of every claimed message. Returns the number left pending; their
-  // completions reach `sink` on this thread. action_limit caps one message's actions.
+  // Calls the handler of every claimed message (or queues it on its instance's pool).
+  // Returns the number left pending; their completions reach `sink` on this thread.
+  // action_limit caps one message's actions.
   uint32_t dispatch(const Generation& generation, const spop::NotifyDecoder& notify,
                     NotifyCall& call, CompletionSink* sink, uint32_t action_limit);
 
@@ -57,26 +67,27 @@ class Dispatcher {
   bool complete(NotifyCall& call, Request& request);
 
   // Appends the actions of every finished message, in message order, to `ack`. Actions
-  // that do not fit are dropped and logged with their plugin. Finished requests go back to
-  // the pool; pending ones are abandoned: their late complete() is then a no-op.
+  // that do not fit are dropped and logged with their plugin. Pending requests are
+  // abandoned (deadline): their late complete() returns NOT_ALLOWED.
   void finish(NotifyCall& call, spop::AckWriter& ack);
 
   // The connection is gone: no ACK; everything is released or abandoned.
   void abandon(NotifyCall& call);
 
  private:
-  void release_all(NotifyCall& call);
-
-  // Metrics of one finished request: outcome, latency since dispatch.
+  void dispatch_inline(const Route& route, const spop::NotifyDecoder& notify,
+                       const spop::Message& message, NotifyCall& call, Request& request);
+  bool dispatch_to_pool(const Route& route, const spop::NotifyDecoder& notify,
+                        const spop::Message& message, NotifyCall& call, Request& request);
   void count_result(const Request& request, metrics::PluginOutcome outcome, uint64_t now);
+  void count(const Request& request, metrics::PluginOutcome outcome);
 
   RequestPool& pool_;
   metrics::ThreadMetrics* metrics_ = nullptr;
-  const metrics::TickClock* clock_ = nullptr;  // set with metrics_
-  std::vector<spoa_arg> args_;                 // scratch, reused so the hot path does not allocate
+  const metrics::TickClock& clock_;
+  uint64_t stall_ticks_;
+  std::vector<spoa_arg> args_;          // scratch, reused so the hot path does not allocate
+  std::vector<LegacyArg> legacy_args_;  // the same in the 1.0 layout, for 1.0-built plugins
 };
-
-// Runs on the home thread for every completion posted by complete().
-void deliver_completion(Request* request, uint16_t generation);
 
 }  // namespace spoa::host

@@ -36,9 +36,16 @@ std::shared_ptr<Generation> Generation::load(const config::Config& config, uint6
     auto& names = metrics::series_names();
     const uint32_t plugin_series = names.plugin(settings.instance);
     for (const auto& handler : instance->handlers()) {
-      generation->routes_.emplace(
-          handler.message, Route{instance.get(), handler.handler, handler.user, handler.message,
-                                 plugin_series, names.message(settings.instance, handler.message)});
+      Route route{instance.get(),
+                  handler.handler,
+                  handler.user,
+                  handler.message,
+                  intern_route_name(settings.instance, handler.message),
+                  instance->pool(),
+                  library->built_with_1_0()};
+      route.plugin_series = plugin_series;
+      route.message_series = names.message(settings.instance, handler.message);
+      generation->routes_.emplace(handler.message, std::move(route));
     }
     generation->instances_.push_back(std::move(instance));
   }

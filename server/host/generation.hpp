@@ -10,15 +10,21 @@
 
 #include "config/config.hpp"
 #include "host/plugin_instance.hpp"
+#include "host/request.hpp"
 #include "metrics/names.hpp"
 
 namespace spoa::host {
+
+class ExecutionPool;
 
 struct Route {
   PluginInstance* instance;
   spoa_message_handler handler;
   void* user;
   std::string message;
+  const RouteName* name = nullptr;  // (instance, message), interned for log lines
+  ExecutionPool* pool = nullptr;    // execution = "pool": where the handler runs
+  bool legacy_args = false;         // built against plugin.h 1.0: 40-byte spoa_arg
   // Metrics series (metrics/names.hpp), keyed by name so that they outlive this generation.
   uint32_t plugin_series = metrics::no_series;
   uint32_t message_series = metrics::no_series;

@@ -11,18 +11,19 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <exception>
 #include <map>
 #include <mutex>
 #include <vector>
 
+#include "host/legacy_abi.hpp"
 #include "log/log.hpp"
 
 namespace spoa::host {
 
 namespace {
-// The descriptor fields this host reads; a smaller struct_size means a broken plugin.
-constexpr size_t descriptor_v1_size =
-    offsetof(spoa_plugin_descriptor, shutdown) + sizeof(spoa_shutdown_fn);
+// The descriptor fields every 1.x plugin has; a smaller struct_size means a broken plugin.
+constexpr size_t descriptor_v1_size = descriptor_1_0_size;
 
 std::string dl_error() {
   const char* text = dlerror();
@@ -138,7 +139,20 @@ std::shared_ptr<PluginLibrary> PluginLibrary::open(const std::string& path,
   spoa_plugin_entry_fn entry;
   static_assert(sizeof(entry) == sizeof(symbol));
   __builtin_memcpy(&entry, &symbol, sizeof(entry));
-  const spoa_plugin_descriptor* descriptor = entry();
+  // Guarded like every call into a plugin: a C++ entry function may throw.
+  const spoa_plugin_descriptor* descriptor = nullptr;
+  try {
+    descriptor = entry();
+  } catch (const std::exception& e) {
+    error =
+        fmt::format("{}: {} threw through the C ABI: {}", path, SPOA_PLUGIN_ENTRY_SYMBOL, e.what());
+    close();
+    return nullptr;
+  } catch (...) {
+    error = fmt::format("{}: {} threw through the C ABI", path, SPOA_PLUGIN_ENTRY_SYMBOL);
+    close();
+    return nullptr;
+  }
 
   if (descriptor == nullptr) {
     error = fmt::format("{}: {} returned no descriptor", path, SPOA_PLUGIN_ENTRY_SYMBOL);
@@ -150,8 +164,9 @@ std::shared_ptr<PluginLibrary> PluginLibrary::open(const std::string& path,
         SPOA_ABI_MINOR);
   } else if (descriptor->abi_minor > SPOA_ABI_MINOR) {
     error = fmt::format(
-        "{}: plugin built for ABI {}.{}, newer than this host's ABI {}.{}: "
-        "upgrade spoa-host or rebuild the plugin against ABI ≤ {}.{}",
+        "{}: plugin requires ABI {}.{}, newer than this host's ABI {}.{}: "
+        "upgrade spoa-host, or build the plugin to require ABI ≤ {}.{} (its descriptor's "
+        "abi_minor; see sdk/README.md, \"Versions\")",
         path, descriptor->abi_major, descriptor->abi_minor, SPOA_ABI_MAJOR, SPOA_ABI_MINOR,
         SPOA_ABI_MAJOR, SPOA_ABI_MINOR);
   } else if (descriptor->struct_size < descriptor_v1_size) {
@@ -164,6 +179,10 @@ std::shared_ptr<PluginLibrary> PluginLibrary::open(const std::string& path,
   }
   close();
   return nullptr;
+}
+
+bool PluginLibrary::built_with_1_0() const {
+  return descriptor_->struct_size < sizeof(spoa_plugin_descriptor);
 }
 
 PluginLibrary::~PluginLibrary() {

@@ -24,6 +24,9 @@ class PluginLibrary {
 
   const std::string& path() const { return path_; }
   const spoa_plugin_descriptor& descriptor() const { return *descriptor_; }
+  // Compiled against plugin.h 1.0 (its descriptor has the 1.0 size): it indexes message
+  // arguments with the 1.0 spoa_arg layout.
+  bool built_with_1_0() const;
 
  private:
   struct FileIdentity {

@@ -10,6 +10,7 @@
 #include <ostream>
 
 #include "host/dispatcher.hpp"
+#include "host/plugin_instance.hpp"
 #include "spop/ack.hpp"
 #include "spop/frame.hpp"
 #include "spop/notify.hpp"
@@ -21,10 +22,10 @@ namespace {
 // The home thread of test mode is the main thread, waiting on this queue.
 class BlockingCompletionQueue final : public CompletionQueue {
  public:
-  void post_completion(Request* request, uint16_t generation) override {
+  void post_completion(Request& request, uint64_t generation) override {
     {
       std::lock_guard lock(mutex_);
-      queue_.emplace_back(request, generation);
+      queue_.emplace_back(&request, generation);
     }
     ready_.notify_one();
   }
@@ -34,24 +35,25 @@ class BlockingCompletionQueue final : public CompletionQueue {
     auto [request, generation] = queue_.front();
     queue_.pop_front();
     lock.unlock();
-    deliver_completion(request, generation);
+    deliver(*request, generation);
     return true;
   }
 
  private:
   std::mutex mutex_;
   std::condition_variable ready_;
-  std::deque<std::pair<Request*, uint16_t>> queue_;
+  std::deque<std::pair<Request*, uint64_t>> queue_;
 };
 
 class Waiter final : public CompletionSink {
  public:
-  Waiter(Dispatcher& dispatcher, NotifyCall& call) : dispatcher_(dispatcher), call_(call) {}
-  void request_completed(Request& request) override { dispatcher_.complete(call_, request); }
+  explicit Waiter(Dispatcher& dispatcher) : dispatcher_(dispatcher) {}
+  void request_completed(NotifyCall& call, Request& request) override {
+    dispatcher_.complete(call, request);
+  }
 
  private:
   Dispatcher& dispatcher_;
-  NotifyCall& call_;
 };
 
 template <typename T>
@@ -249,14 +251,20 @@ int run_test_mode(const config::Config& config, std::shared_ptr<Generation> gene
 
   Dispatcher dispatcher(pool);
   NotifyCall call;
-  Waiter waiter(dispatcher, call);
+  Waiter waiter(dispatcher);
   const uint32_t action_limit =
       max_frame_size - static_cast<uint32_t>(spop::frame_header_size(1, 1) - 4);
-  dispatcher.dispatch(*generation, notify, call, &waiter, action_limit);
   const auto deadline = std::chrono::steady_clock::now() + config.timeouts.processing;
+  call.stream_id = 1;
+  call.frame_id = 1;
+  call.peer = "--test";
+  call.deadline = deadline;
+  dispatcher.dispatch(*generation, notify, call, &waiter, action_limit);
   while (call.pending > 0 && home.wait_and_deliver(deadline)) {
   }
   const bool missed_deadline = call.pending > 0;
+  const bool failed = !missed_deadline && !call.requests.empty() &&
+                      call.requests.front()->state().phase() != Phase::done;
 
   std::vector<uint8_t> ack_frame(size_t{max_frame_size} + 4);
   spop::AckWriter ack(ack_frame, max_frame_size, 1, 1);
@@ -271,6 +279,14 @@ int run_test_mode(const config::Config& config, std::shared_ptr<Generation> gene
     return 1;
   }
   for (const spop::Action& action : actions) {
+    const size_t room =
+        longest_variable_name(static_cast<int32_t>(action.scope), typical_prefix_length);
+    if (action.name.size() > room) {
+      err << "warning: variable " << scope_name(action.scope) << '.' << action.name << " ("
+          << action.name.size() << " bytes) does not reach HAProxy with a var-prefix of "
+          << typical_prefix_length << " bytes or more: HAProxy drops a full name "
+          << "<scope>.<var-prefix>.<name> over 63 bytes\n";
+    }
     if (action.type == spop::ActionType::set_var) {
       out << "set-var " << scope_name(action.scope) << '.' << action.name << ' ';
       print_value(out, action.value);
@@ -282,8 +298,9 @@ int run_test_mode(const config::Config& config, std::shared_ptr<Generation> gene
   err << "message \"" << message << "\" answered by plugin " << route->instance->name() << ": "
       << actions.size() << " action(s)"
       << (missed_deadline ? " (processing deadline passed before the plugin completed)" : "")
-      << '\n';
-  return 0;
+      << (failed ? " (the plugin answered FAILED)" : "") << '\n';
+  // A script running --test must see the failure: HAProxy would get no actions.
+  return missed_deadline || failed ? 1 : 0;
 }
 
 }  // namespace spoa::host

@@ -11,8 +11,9 @@
 
 namespace spoa::host {
 
-// Returns the process exit code: 0 when the message was dispatched and answered, 1 for bad
-// arguments or an unclaimed message (the reason goes to `err`). The generation is shut down
+// Returns the process exit code: 0 when the plugin answered DONE; 1 when it answered
+// FAILED, missed the processing deadline, or for bad arguments or an unclaimed message
+// (the reason goes to `err`). The generation is shut down
 // before returning, while the request pool its plugins may still complete into is alive.
 int run_test_mode(const config::Config& config, std::shared_ptr<Generation> generation,
                   const std::string& message, const std::vector<config::TestArg>& args,

@@ -19,6 +19,7 @@ void add(Sums<N>& sums, const std::array<Counter, N>& counters) {
 struct PluginTotals {
   Sums<static_cast<size_t>(PluginOutcome::count)> outcomes{};
   uint64_t actions_dropped = 0;
+  uint64_t stalls = 0;
   HistogramSnapshot duration;
 };
 
@@ -63,6 +64,7 @@ struct Totals {
       if (series == nullptr) continue;
       add(plugins[id].outcomes, series->outcomes);
       plugins[id].actions_dropped += series->actions_dropped.value();
+      plugins[id].stalls += series->stalls.value();
       plugins[id].duration.add(series->duration);
     }
     for (uint32_t id = 0; id < messages.size(); ++id) {
@@ -223,6 +225,13 @@ std::string Registry::render() const {
   for (size_t id = 0; id < plugin_names.size(); ++id) {
     w.sample("spoa_host_plugin_actions_dropped_total", {{"plugin", plugin_names[id]}},
              t.plugins[id].actions_dropped);
+  }
+
+  w.family("spoa_host_plugin_stalls_total", "counter",
+           "Inline handler calls that held their I/O thread longer than the stall threshold "
+           "(10 ms): move such a plugin to execution = \"pool\".");
+  for (size_t id = 0; id < plugin_names.size(); ++id) {
+    w.sample("spoa_host_plugin_stalls_total", {{"plugin", plugin_names[id]}}, t.plugins[id].stalls);
   }
 
   w.family("spoa_host_plugin_duration_seconds", "histogram",

@@ -58,15 +58,17 @@ enum class PluginOutcome : uint8_t {
   exception,  // a C++ exception escaped the handler through the C ABI
   deadline_missed,
   abandoned,
+  queue_full,  // execution = "pool" and its queue was full: answered FAILED at once
   count
 };
 inline constexpr std::array<const char*, static_cast<size_t>(PluginOutcome::count)>
-    plugin_outcome_names = {"done",      "pending",         "failed",
-                            "exception", "deadline_missed", "abandoned"};
+    plugin_outcome_names = {"done",      "pending",   "failed", "exception", "deadline_missed",
+                            "abandoned", "queue_full"};
 
 struct PluginSeries {
   std::array<Counter, static_cast<size_t>(PluginOutcome::count)> outcomes{};
   Counter actions_dropped;  // actions that did not fit in the ACK
+  Counter stalls;           // inline handler calls slower than the stall threshold
   Histogram duration;       // handler called -> DONE/FAILED known on the I/O thread
 
   void count(PluginOutcome outcome) noexcept { outcomes[static_cast<size_t>(outcome)].add(); }

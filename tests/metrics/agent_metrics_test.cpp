@@ -210,7 +210,7 @@ TEST(AgentMetrics, TrafficMovesEveryCounterByWhatItImplies) {
   EXPECT_EQ(d("spoa_host_plugin_duration_seconds_count{plugin=\"echo\"}"), 23);
   EXPECT_EQ(d("spoa_host_plugin_duration_seconds_count{plugin=\"outcomes\"}"), 6);
   EXPECT_EQ(after.get("spoa_host_build_info{version=\"" + test::project_version() +
-                      "\",abi_version=\"1.0\"}"),
+                      "\",abi_version=\"1.1\"}"),
             1);
   EXPECT_EQ(after.get("spoa_host_io_threads"), 2);
   EXPECT_GT(after.get("process_resident_memory_bytes"), 0);

@@ -58,13 +58,8 @@ int init(const spoa_host_api* api, spoa_instance* instance, const spoa_config_en
   return 0;
 }
 
-const spoa_plugin_descriptor descriptor = {sizeof(spoa_plugin_descriptor),
-                                           SPOA_ABI_MAJOR,
-                                           SPOA_ABI_MINOR,
-                                           "outcomes",
-                                           "1.0",
-                                           init,
-                                           nullptr};
+const spoa_plugin_descriptor descriptor =
+    SPOA_PLUGIN_DESCRIPTOR_INIT(SPOA_ABI_MINOR, "outcomes", "1.0", init, nullptr);
 
 }  // namespace
 

@@ -110,7 +110,9 @@ TEST_F(SpoaHostTestMode, APluginSeesItsClaimedMessagesInConfigOrder) {
 
 TEST_F(SpoaHostTestMode, AHandlerReturningFortyTwoCountsAsFailed) {
   const HostRun r = test("misbehave", "mode=string:bad_return");
-  EXPECT_EQ(r.status, 0) << r.err;
+  // A failed message is a failed --test: scripts see it in the exit code.
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.err.find("(the plugin answered FAILED)"), std::string::npos) << r.err;
   EXPECT_EQ(r.out, "") << r.err;
   EXPECT_NE(r.err.find("returned 42"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("treated as FAILED"), std::string::npos) << r.err;
@@ -119,7 +121,7 @@ TEST_F(SpoaHostTestMode, AHandlerReturningFortyTwoCountsAsFailed) {
 
 TEST_F(SpoaHostTestMode, CompleteWithFortyTwoCountsAsFailed) {
   const HostRun r = test("misbehave", "mode=string:bad_complete");
-  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.status, 1) << r.err;
   EXPECT_EQ(r.out, "") << r.err;  // txn.before_bad_complete was set, then dropped
   EXPECT_NE(r.err.find("complete(42) returned ok"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("failed; it contributes no actions"), std::string::npos) << r.err;
@@ -129,6 +131,16 @@ TEST_F(SpoaHostTestMode, ScopesOutOfRangeAreRefused) {
   const HostRun r = test("misbehave", "mode=string:bad_scope");
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "set-var txn.bad_scope_refused bool true\n") << r.err;
+}
+
+TEST_F(SpoaHostTestMode, ALongVariableNameIsWarnedAbout) {
+  // echo sets a variable named after each argument: 52 bytes do not fit txn.<8-byte prefix>.
+  const std::string name(52, 'n');
+  const HostRun r = test("echo", name + "=string:x");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("warning: variable txn." + name + " (52 bytes) does not reach HAProxy"),
+            std::string::npos)
+      << r.err;
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 # and of its record (the real files are never touched).
 #   cmake -DCASE=<case> -DCHECKER=... -DHEADER=... -DRECORD=... -DWORK_DIR=... -P <this>
 cmake_minimum_required(VERSION 3.16)
+get_filename_component(checker_dir "${CHECKER}" DIRECTORY)
+include("${checker_dir}/abi-digest.cmake")
 
 file(REMOVE_RECURSE "${WORK_DIR}")
 file(MAKE_DIRECTORY "${WORK_DIR}")
@@ -37,19 +39,36 @@ math(EXPR next_minor "${CMAKE_MATCH_1} + 1")
 string(REGEX MATCH "#define SPOA_ABI_MAJOR ([0-9]+)" major_line "${header}")
 set(major ${CMAKE_MATCH_1})
 string(REPLACE "${minor_line}" "#define SPOA_ABI_MINOR ${next_minor}" bumped "${header}")
-string(APPEND bumped "/* a field appended in ${major}.${next_minor} */\n")
+string(APPEND bumped "typedef int spoa_appended_in_${major}_${next_minor};\n")
 
 if(CASE STREQUAL "detects_changed_header")
-  # Even a comment: the documented contract is part of the ABI.
-  run_checker("${header}/* an edit without a version bump */\n" "${record}")
-  expect_failure_mentioning("changed, but ABI" "is already recorded" "bump SPOA_ABI_MINOR"
+  # A declaration appended without a version bump.
+  run_checker("${header}typedef int spoa_unversioned;\n" "${record}")
+  expect_failure_mentioning("changed" "is already recorded" "bump SPOA_ABI_MINOR"
                             "SPOA_ABI_MAJOR")
+elseif(CASE STREQUAL "detects_changed_field_type")
+  string(REPLACE "uint32_t sdk_minor;" "uint64_t sdk_minor;" changed "${header}")
+  if(changed STREQUAL header)
+    message(FATAL_ERROR "the test's edit did not apply: plugin.h has no 'uint32_t sdk_minor;'")
+  endif()
+  run_checker("${changed}" "${record}")
+  expect_failure_mentioning("changed" "is already recorded")
+elseif(CASE STREQUAL "ignores_comment_and_whitespace_edits")
+  # Documentation is not ABI: rewording or reflowing a comment needs no bump.
+  string(REPLACE "/* 0 in 1.1 */" "/* zero in 1.1,\n     reworded */" reworded "${header}")
+  if(reworded STREQUAL header)
+    message(FATAL_ERROR "the test's edit did not apply: plugin.h has no '/* 0 in 1.1 */'")
+  endif()
+  run_checker("${reworded}// a trailing line comment\n\n\n" "${record}")
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "the checker refused a header whose comments alone changed:\n${text}")
+  endif()
 elseif(CASE STREQUAL "detects_unrecorded_version")
   run_checker("${bumped}" "${record}")
-  string(SHA256 digest "${bumped}")
+  spoa_abi_digest("${bumped}" digest)
   expect_failure_mentioning("is not recorded" "${major}.${next_minor} ${digest}")
 elseif(CASE STREQUAL "accepts_bumped_and_recorded_version")
-  string(SHA256 digest "${bumped}")
+  spoa_abi_digest("${bumped}" digest)
   run_checker("${bumped}" "${record}${major}.${next_minor} ${digest}\n")
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "the checker refused a bumped, recorded header:\n${text}")

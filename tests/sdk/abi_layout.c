@@ -40,6 +40,13 @@ static size_t c_claimed_messages(spoa_instance* instance, spoa_str* names, size_
 }
 
 const spoa_message_handler spoa_c_handler = c_handler;
-const spoa_host_api spoa_c_table = {
-    sizeof(spoa_host_api), SPOA_ABI_MAJOR, SPOA_ABI_MINOR,    c_log, c_register, c_set_var,
-    c_unset_var,           c_complete,     c_claimed_messages};
+/* Designated: a 1.1 table has more entries than this test needs. */
+const spoa_host_api spoa_c_table = {.struct_size = sizeof(spoa_host_api),
+                                    .abi_major = SPOA_ABI_MAJOR,
+                                    .abi_minor = SPOA_ABI_MINOR,
+                                    .log = c_log,
+                                    .register_message = c_register,
+                                    .set_var = c_set_var,
+                                    .unset_var = c_unset_var,
+                                    .complete = c_complete,
+                                    .claimed_messages = c_claimed_messages};

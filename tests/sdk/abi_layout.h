@@ -29,13 +29,50 @@
   X(offsetof(spoa_host_api, unset_var))          \
   X(offsetof(spoa_host_api, complete))           \
   X(offsetof(spoa_host_api, claimed_messages))   \
+  X(offsetof(spoa_host_api, instance_name))      \
+  X(offsetof(spoa_host_api, config))             \
+  X(offsetof(spoa_host_api, request_context))    \
+  X(offsetof(spoa_host_api, request_abandoned))  \
+  X(offsetof(spoa_host_api, on_abandon))         \
+  X(offsetof(spoa_host_api, define_metric))      \
+  X(offsetof(spoa_host_api, metric_add))         \
+  X(offsetof(spoa_host_api, metric_observe))     \
+  X(offsetof(spoa_host_api, metric_set))         \
+  X(offsetof(spoa_value, flags))                 \
+  X(offsetof(spoa_arg, flags))                   \
+  X(offsetof(spoa_arg, reserved))                \
+  X(sizeof(spoa_config_value))                   \
+  X(offsetof(spoa_config_value, type))           \
+  X(offsetof(spoa_config_value, line))           \
+  X(offsetof(spoa_config_value, column))         \
+  X(offsetof(spoa_config_value, file))           \
+  X(offsetof(spoa_config_value, u))              \
+  X(sizeof(spoa_config_member))                  \
+  X(offsetof(spoa_config_member, value))         \
+  X(sizeof(spoa_metric_desc))                    \
+  X(offsetof(spoa_metric_desc, kind))            \
+  X(offsetof(spoa_metric_desc, max_series))      \
+  X(offsetof(spoa_metric_desc, name))            \
+  X(offsetof(spoa_metric_desc, help))            \
+  X(offsetof(spoa_metric_desc, label_names))     \
+  X(offsetof(spoa_metric_desc, nlabels))         \
+  X(offsetof(spoa_metric_desc, buckets))         \
+  X(offsetof(spoa_metric_desc, nbuckets))        \
+  X(sizeof(spoa_request_context))                \
+  X(offsetof(spoa_request_context, stream_id))   \
+  X(offsetof(spoa_request_context, frame_id))    \
+  X(offsetof(spoa_request_context, deadline_ns)) \
+  X(offsetof(spoa_request_context, flags))       \
+  X(offsetof(spoa_request_context, engine_id))   \
+  X(offsetof(spoa_request_context, peer))        \
   X(sizeof(spoa_plugin_descriptor))              \
   X(offsetof(spoa_plugin_descriptor, abi_major)) \
   X(offsetof(spoa_plugin_descriptor, abi_minor)) \
   X(offsetof(spoa_plugin_descriptor, name))      \
   X(offsetof(spoa_plugin_descriptor, version))   \
   X(offsetof(spoa_plugin_descriptor, init))      \
-  X(offsetof(spoa_plugin_descriptor, shutdown))
+  X(offsetof(spoa_plugin_descriptor, shutdown))  \
+  X(offsetof(spoa_plugin_descriptor, sdk_minor))
 
 /* Defines `array` (the list above as size_t) and `count` in a C file. */
 #define SPOA_AS_ELEMENT(expr) (size_t)(expr),

@@ -53,11 +53,55 @@ static_assert(std::is_same_v<decltype(spoa_value::type), uint32_t>);
 // The entry symbol is declared by the header, with the type the host looks it up as.
 static_assert(std::is_same_v<decltype(&spoa_plugin_entry_v1), spoa_plugin_entry_fn>);
 
-TEST(AbiLayout, ClaimedMessagesIsTheLastEntryOfTheTable) {
-  // Append-only: a later minor adds after it, so a reader's struct_size check covers it.
-  EXPECT_EQ(offsetof(spoa_host_api, claimed_messages) + sizeof(spoa_host_api::claimed_messages),
+TEST(AbiLayout, The10TablePrefixIsUnchangedAnd11AppendsAfterIt) {
+  // A 1.0 plugin reads these offsets: they can never move (x86-64 / AArch64 LP64).
+  EXPECT_EQ(offsetof(spoa_host_api, log), 16u);
+  EXPECT_EQ(offsetof(spoa_host_api, claimed_messages), 56u);
+  EXPECT_EQ(offsetof(spoa_host_api, instance_name), 64u);
+  // Append-only: the last 1.1 entry ends the table, so a struct_size check covers each.
+  EXPECT_EQ(offsetof(spoa_host_api, metric_set) + sizeof(spoa_host_api::metric_set),
             sizeof(spoa_host_api));
-  EXPECT_GT(offsetof(spoa_host_api, claimed_messages), offsetof(spoa_host_api, complete));
+}
+
+TEST(AbiLayout, ValuesAndArgumentsHaveRoomAndKeepThe10Offsets) {
+  // Type and union stay where a 1.0 plugin wrote them (the host reads its values as 1.1).
+  EXPECT_EQ(offsetof(spoa_value, type), 0u);
+  EXPECT_EQ(offsetof(spoa_value, u), 8u);
+  EXPECT_EQ(sizeof(spoa_value), 32u);
+  EXPECT_EQ(offsetof(spoa_arg, value), 16u);
+  EXPECT_EQ(sizeof(spoa_arg), 64u);
+  // The descriptor grew: its size tells a 1.0-built plugin (48 bytes) from a 1.1 one.
+  EXPECT_EQ(offsetof(spoa_plugin_descriptor, shutdown) + sizeof(spoa_shutdown_fn), 48u);
+  EXPECT_GT(sizeof(spoa_plugin_descriptor), 48u);
+}
+
+TEST(AbiLayout, TheDescriptorMacroFillsEveryField) {
+  static int (*const init)(const spoa_host_api*, spoa_instance*, const spoa_config_entry*, size_t,
+                           void**, char*, size_t) = nullptr;
+  const spoa_plugin_descriptor d = SPOA_PLUGIN_DESCRIPTOR_INIT(0, "n", "v", init, nullptr);
+  EXPECT_EQ(d.struct_size, sizeof(spoa_plugin_descriptor));
+  EXPECT_EQ(d.abi_major, static_cast<uint32_t>(SPOA_ABI_MAJOR));
+  EXPECT_EQ(d.abi_minor, 0u);
+  EXPECT_EQ(d.sdk_minor, static_cast<uint32_t>(SPOA_ABI_MINOR));
+  EXPECT_EQ(d.reserved, 0u);
+}
+
+TEST(AbiLayout, ConfigGetFindsATablesMemberInC) {
+  spoa_config_value leaf{};
+  leaf.struct_size = sizeof leaf;
+  leaf.type = SPOA_CONFIG_INT;
+  leaf.u.integer = 7;
+  const spoa_config_member members[] = {{{"other", 5}, &leaf}, {{"key", 3}, &leaf}};
+  spoa_config_value table{};
+  table.struct_size = sizeof table;
+  table.type = SPOA_CONFIG_TABLE;
+  table.u.table.members = members;
+  table.u.table.count = 2;
+  EXPECT_EQ(spoa_config_get(&table, "key"), &leaf);
+  EXPECT_EQ(spoa_config_get(&table, "ke"), nullptr);
+  EXPECT_EQ(spoa_config_get(&table, "missing"), nullptr);
+  EXPECT_EQ(spoa_config_get(&leaf, "key"), nullptr);
+  EXPECT_EQ(spoa_config_get(nullptr, "key"), nullptr);
 }
 
 TEST(AbiLayout, TheConstantsAreTheDocumentedNumbers) {
@@ -69,6 +113,13 @@ TEST(AbiLayout, TheConstantsAreTheDocumentedNumbers) {
   EXPECT_EQ(SPOA_ERR_NOT_ALLOWED, 4);
   EXPECT_EQ(SPOA_ERR_DUPLICATE, 5);
   EXPECT_EQ(SPOA_ERR_NOT_CLAIMED, 6);
+  EXPECT_EQ(SPOA_ERR_HOST_FAILURE, 7);
+  EXPECT_EQ(SPOA_CONFIG_STRING, 1);
+  EXPECT_EQ(SPOA_CONFIG_TABLE, 6);
+  EXPECT_EQ(SPOA_METRIC_COUNTER, 0);
+  EXPECT_EQ(SPOA_METRIC_HISTOGRAM, 1);
+  EXPECT_EQ(SPOA_METRIC_GAUGE, 2);
+  EXPECT_EQ(SPOA_REQUEST_POOL, 1u);
   EXPECT_EQ(SPOA_DONE, 0);
   EXPECT_EQ(SPOA_FAILED, 1);
   EXPECT_EQ(SPOA_PENDING, 2);

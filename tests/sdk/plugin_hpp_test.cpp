@@ -498,7 +498,9 @@ TEST(PluginHppValue, TypedAccessorsAnswerOnlyForTheirType) {
 
 TEST(PluginHppValue, ArgsFindTheFirstArgumentWithAName) {
   const V one = V::int32(1), two = V::int32(2);
-  const spoa_arg args[] = {{{"", 0}, one.view()}, {{"x", 1}, one.view()}, {{"x", 1}, two.view()}};
+  const spoa_arg args[] = {{{"", 0}, one.view(), 0, 0, 0},
+                           {{"x", 1}, one.view(), 0, 0, 0},
+                           {{"x", 1}, two.view(), 0, 0, 0}};
   const spoa::Message m(spoa_str{"msg", 3}, args, 3);
   EXPECT_EQ(m.name(), "msg");
   EXPECT_EQ(m.args().size(), 3u);

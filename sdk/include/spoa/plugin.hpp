@@ -113,7 +113,11 @@ enum class Status : std::int32_t {
   too_big = SPOA_ERR_TOO_BIG,
   not_allowed = SPOA_ERR_NOT_ALLOWED,
   duplicate = SPOA_ERR_DUPLICATE,
-  not_claimed = SPOA_ERR_NOT_CLAIMED
+  not_claimed = SPOA_ERR_NOT_CLAIMED,
+  host_failure = SPOA_ERR_HOST_FAILURE,
+  /* Never sent by a host: the wrapper answers it when the host's table is older than the
+   * entry a call needs (its struct_size does not cover it). */
+  unsupported = 1000
 };
 
 enum class LogLevel : std::int32_t {
@@ -125,6 +129,15 @@ enum class LogLevel : std::int32_t {
 };
 
 namespace detail {
+/* True when the host's table is long enough to hold the entry at `offset` of `size`
+ * bytes and the entry is set: how a plugin uses a newer minor's entries on an older host. */
+inline bool host_has(const spoa_host_api* host, std::size_t offset, std::size_t size) noexcept {
+  return host != nullptr && host->struct_size >= offset + size;
+}
+#define SPOA_HOST_HAS(host, entry)                                                            \
+  (::spoa::detail::host_has((host), offsetof(spoa_host_api, entry), sizeof((host)->entry)) && \
+   (host)->entry != nullptr)
+
 /* The boundary: typed enums on this side, int32_t across plugin.h. */
 template <class E>
 constexpr std::int32_t to_abi(E value) noexcept {
@@ -195,6 +208,10 @@ constexpr std::string_view to_string(Status status) noexcept {
       return "duplicate";
     case Status::not_claimed:
       return "not claimed";
+    case Status::host_failure:
+      return "host failure";
+    case Status::unsupported:
+      return "not supported by this host";
   }
   return "invalid-status";
 }
@@ -671,6 +688,22 @@ class VarWriter {
     return detail::to_status(host_->unset_var(request_, detail::to_abi(scope), to_str(name)));
   }
 
+  /* True once the host no longer wants the answer (deadline passed, connection closed,
+   * daemon stopping): stop working and complete. Any thread holding the request. */
+  bool abandoned() const noexcept {
+    if (request_ == nullptr) return true;
+    if (!SPOA_HOST_HAS(host_, request_abandoned)) return false;
+    return host_->request_abandoned(request_) != 0;
+  }
+
+  /* Calls callback(user, request) once, on a host I/O thread, if the host abandons the
+   * request before it is completed (plugin.h on_abandon: must not block). */
+  Status on_abandon(void (*callback)(void* user, spoa_request* request), void* user) noexcept {
+    if (request_ == nullptr) return Status::not_allowed;
+    if (!SPOA_HOST_HAS(host_, on_abandon)) return Status::unsupported;
+    return detail::to_status(host_->on_abandon(request_, callback, user));
+  }
+
  protected:
   VarWriter() noexcept = default;
   VarWriter(const spoa_host_api* host, spoa_instance* instance, spoa_request* request) noexcept
@@ -745,6 +778,19 @@ class PendingRequest : public VarWriter {
   }
 };
 
+/* The facts of the NOTIFY a request belongs to (plugin.h spoa_request_context). The views
+ * are valid during the handler call only. */
+struct RequestContext {
+  std::uint64_t stream_id = 0;
+  std::uint64_t frame_id = 0;
+  /* When the host answers without this message (CLOCK_MONOTONIC, which steady_clock is on
+   * Linux). */
+  std::chrono::steady_clock::time_point deadline;
+  std::string_view engine_id;
+  std::string_view peer;
+  bool pool = false; /* the handler runs on a host pool thread and may block */
+};
+
 /* What a handler writes its answer into. To answer later, call defer() and return
  * Result::pending: from then on the PendingRequest owns the request and this Reply refuses
  * set() with Status::not_allowed. */
@@ -754,6 +800,24 @@ class Reply : public VarWriter {
       : VarWriter(host, instance, request) {}
   Reply(const Reply&) = delete;
   Reply& operator=(const Reply&) = delete;
+
+  /* The request's context; nullopt when the host is older than ABI 1.1 or after defer(). */
+  std::optional<RequestContext> context() const noexcept {
+    if (request_ == nullptr || !SPOA_HOST_HAS(host_, request_context)) return std::nullopt;
+    spoa_request_context raw{};
+    raw.struct_size = sizeof raw;
+    if (host_->request_context(request_, &raw) != SPOA_OK) return std::nullopt;
+    RequestContext c;
+    c.stream_id = raw.stream_id;
+    c.frame_id = raw.frame_id;
+    c.deadline = std::chrono::steady_clock::time_point(
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+            std::chrono::nanoseconds(raw.deadline_ns)));
+    c.engine_id = to_view(raw.engine_id);
+    c.peer = to_view(raw.peer);
+    c.pool = (raw.flags & SPOA_REQUEST_POOL) != 0;
+    return c;
+  }
 
   /* Throws std::logic_error when called twice. */
   PendingRequest defer() {
@@ -845,6 +909,197 @@ class Config {
 
  private:
   std::vector<ConfigEntry> entries_;
+};
+
+/* One node of the instance's structured config (plugin.h spoa_config_value): a cheap,
+ * copyable view. A missing member or element is a null ConfigValue (exists() false), so
+ * lookups chain: cfg["feeds"].at(0)["url"].as_string(). Valid until the plugin object is
+ * destroyed. */
+class ConfigValue {
+ public:
+  enum class Kind : std::int32_t {
+    missing = 0,
+    string = SPOA_CONFIG_STRING,
+    integer = SPOA_CONFIG_INT,
+    floating = SPOA_CONFIG_FLOAT,
+    boolean = SPOA_CONFIG_BOOL,
+    array = SPOA_CONFIG_ARRAY,
+    table = SPOA_CONFIG_TABLE
+  };
+
+  ConfigValue() noexcept = default;
+  explicit ConfigValue(const spoa_config_value* raw, std::string path = {}) noexcept
+      : raw_(raw), path_(std::move(path)) {}
+
+  bool exists() const noexcept { return raw_ != nullptr; }
+  explicit operator bool() const noexcept { return exists(); }
+  Kind kind() const noexcept {
+    return raw_ == nullptr ? Kind::missing : static_cast<Kind>(raw_->type);
+  }
+  bool is_table() const noexcept { return kind() == Kind::table; }
+  bool is_array() const noexcept { return kind() == Kind::array; }
+  const spoa_config_value* raw() const noexcept { return raw_; }
+  /* The key path from the config table ("feeds[0].url"), for messages. */
+  const std::string& path() const noexcept { return path_; }
+
+  /* "FILE:LINE:COL" of the value, or of its table when it is missing. */
+  std::string where() const {
+    if (raw_ == nullptr) return std::string();
+    return std::string(to_view(raw_->file)) + ":" + std::to_string(raw_->line) + ":" +
+           std::to_string(raw_->column);
+  }
+
+  /* Members of a table (0 for anything else) and elements of an array. */
+  std::size_t size() const noexcept {
+    if (is_table()) return raw_->u.table.count;
+    if (is_array()) return raw_->u.array.count;
+    return 0;
+  }
+  ConfigValue operator[](std::string_view key) const {
+    std::string sub = path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+    if (!is_table()) return ConfigValue(nullptr, std::move(sub));
+    for (std::size_t i = 0; i < raw_->u.table.count; ++i) {
+      if (to_view(raw_->u.table.members[i].key) == key)
+        return ConfigValue(raw_->u.table.members[i].value, std::move(sub));
+    }
+    return ConfigValue(nullptr, std::move(sub));
+  }
+  ConfigValue at(std::size_t index) const {
+    std::string sub = path_ + "[" + std::to_string(index) + "]";
+    if (!is_array() || index >= raw_->u.array.count) return ConfigValue(nullptr, std::move(sub));
+    return ConfigValue(raw_->u.array.items[index], std::move(sub));
+  }
+  /* The key of a table's index-th member. */
+  std::string_view key_at(std::size_t index) const noexcept {
+    if (!is_table() || index >= raw_->u.table.count) return {};
+    return to_view(raw_->u.table.members[index].key);
+  }
+  ConfigValue member_at(std::size_t index) const {
+    if (!is_table() || index >= raw_->u.table.count) return ConfigValue();
+    return (*this)[key_at(index)];
+  }
+
+  std::optional<std::string_view> as_string() const noexcept {
+    if (kind() != Kind::string) return std::nullopt;
+    return to_view(raw_->u.string);
+  }
+  std::optional<std::int64_t> as_int() const noexcept {
+    if (kind() != Kind::integer) return std::nullopt;
+    return raw_->u.integer;
+  }
+  /* A float, or an integer read as one (TOML's 1 and 1.0 both mean "one" to a person). */
+  std::optional<double> as_float() const noexcept {
+    if (kind() == Kind::floating) return raw_->u.floating;
+    if (kind() == Kind::integer) return static_cast<double>(raw_->u.integer);
+    return std::nullopt;
+  }
+  std::optional<bool> as_bool() const noexcept {
+    if (kind() != Kind::boolean) return std::nullopt;
+    return raw_->u.boolean != 0;
+  }
+
+  /* The typed value, or an Error "FILE:LINE:COL: PATH: expected a string, got ..." a
+   * constructor can let escape (init then fails with that text). */
+  std::string_view string() const { return require(as_string(), "a string"); }
+  std::int64_t integer() const { return require(as_int(), "an integer"); }
+  double floating() const { return require(as_float(), "a number"); }
+  bool boolean() const { return require(as_bool(), "a boolean"); }
+
+  /* Throws Error, located at this value, with `message` after the path. */
+  [[noreturn]] void fail(std::string_view message) const {
+    std::string text;
+    if (raw_ != nullptr) text = where() + ": ";
+    if (!path_.empty()) text += path_ + ": ";
+    text += std::string(message);
+    throw Error(text);
+  }
+
+  /* Throws Error naming the first member of this table that is not in `known`. */
+  void reject_unknown(std::initializer_list<std::string_view> known) const {
+    for (std::size_t i = 0; i < size() && is_table(); ++i) {
+      const std::string_view key = key_at(i);
+      bool found = false;
+      for (std::string_view k : known)
+        found = found || k == key;
+      if (!found) (*this)[key].fail("unknown key");
+    }
+  }
+
+  static std::string_view kind_name(Kind k) noexcept {
+    switch (k) {
+      case Kind::missing:
+        return "nothing (missing)";
+      case Kind::string:
+        return "a string";
+      case Kind::integer:
+        return "an integer";
+      case Kind::floating:
+        return "a float";
+      case Kind::boolean:
+        return "a boolean";
+      case Kind::array:
+        return "an array";
+      case Kind::table:
+        return "a table";
+    }
+    return "an unknown type";
+  }
+
+ private:
+  template <class T>
+  T require(const std::optional<T>& value, std::string_view expected) const {
+    if (value) return *value;
+    fail("expected " + std::string(expected) + ", got " + std::string(kind_name(kind())));
+  }
+
+  const spoa_config_value* raw_ = nullptr;
+  std::string path_;
+};
+
+/* A counter or histogram an instance defined with InitContext::counter()/histogram().
+ * Cheap to copy; usable from any thread until the plugin object is destroyed. A
+ * default-constructed Metric (or one from a host older than 1.1) drops samples. */
+class Metric {
+ public:
+  Metric() noexcept = default;
+  Metric(const spoa_host_api* host, spoa_metric* metric) noexcept : host_(host), metric_(metric) {}
+
+  /* Counters: adds `delta` to the series of these label values, in definition order. */
+  Status add(std::uint64_t delta = 1,
+             std::initializer_list<std::string_view> labels = {}) const noexcept {
+    if (metric_ == nullptr) return Status::unsupported;
+    std::array<spoa_str, 8> raw{};
+    if (labels.size() > raw.size()) return Status::invalid_argument;
+    std::size_t n = 0;
+    for (std::string_view l : labels)
+      raw[n++] = to_str(l);
+    return detail::to_status(host_->metric_add(metric_, raw.data(), n, delta));
+  }
+  /* Histograms: records `value` in the series of these label values. */
+  Status observe(double value, std::initializer_list<std::string_view> labels = {}) const noexcept {
+    if (metric_ == nullptr) return Status::unsupported;
+    std::array<spoa_str, 8> raw{};
+    if (labels.size() > raw.size()) return Status::invalid_argument;
+    std::size_t n = 0;
+    for (std::string_view l : labels)
+      raw[n++] = to_str(l);
+    return detail::to_status(host_->metric_observe(metric_, raw.data(), n, value));
+  }
+  /* Gauges: sets the series of these label values to `value`. */
+  Status set(double value, std::initializer_list<std::string_view> labels = {}) const noexcept {
+    if (metric_ == nullptr || !SPOA_HOST_HAS(host_, metric_set)) return Status::unsupported;
+    std::array<spoa_str, 8> raw{};
+    if (labels.size() > raw.size()) return Status::invalid_argument;
+    std::size_t n = 0;
+    for (std::string_view l : labels)
+      raw[n++] = to_str(l);
+    return detail::to_status(host_->metric_set(metric_, raw.data(), n, value));
+  }
+  explicit operator bool() const noexcept { return metric_ != nullptr; }
+
+ private:
+  const spoa_host_api* host_ = nullptr;
+  spoa_metric* metric_ = nullptr;
 };
 
 /* ------------------------------------------------------------------------------------ */
@@ -994,6 +1249,43 @@ class InitContext {
 
   const Config& config() const noexcept { return config_; }
   Logger logger() const noexcept { return Logger(instance_.host, instance_.instance); }
+
+  /* The [plugins.NAME.config] table as a typed tree (ABI 1.1): arrays of tables, nested
+   * tables, typed values with their FILE:LINE:COL. Throws Error on an older host. */
+  ConfigValue settings() const {
+    if (!SPOA_HOST_HAS(instance_.host, config))
+      throw Error("spoa/plugin.hpp: the host (ABI " + std::to_string(instance_.host->abi_major) +
+                  "." + std::to_string(instance_.host->abi_minor) +
+                  ") has no structured config; it needs ABI 1.1");
+    return ConfigValue(instance_.host->config(instance_.instance));
+  }
+
+  /* The instance's name ([plugins.NAME]); empty on a host older than 1.1. */
+  std::string_view name() const noexcept {
+    if (!SPOA_HOST_HAS(instance_.host, instance_name)) return {};
+    return to_view(instance_.host->instance_name(instance_.instance));
+  }
+
+  /* Defines a counter exported as spoa_plugin_<name>{plugin="<instance>",labels...}
+   * (plugin.h define_metric). Throws Error if the host refuses. */
+  Metric counter(std::string_view name, std::string_view help,
+                 std::initializer_list<std::string_view> labels = {},
+                 std::uint32_t max_series = 0) const {
+    return define(SPOA_METRIC_COUNTER, name, help, labels, max_series, {});
+  }
+  /* Defines a gauge (set, not added). */
+  Metric gauge(std::string_view name, std::string_view help,
+               std::initializer_list<std::string_view> labels = {},
+               std::uint32_t max_series = 0) const {
+    return define(SPOA_METRIC_GAUGE, name, help, labels, max_series, {});
+  }
+  /* Defines a histogram; `buckets` are increasing upper bounds (empty: the host's
+   * default seconds buckets). */
+  Metric histogram(std::string_view name, std::string_view help,
+                   std::initializer_list<std::string_view> labels = {},
+                   std::vector<double> buckets = {}, std::uint32_t max_series = 0) const {
+    return define(SPOA_METRIC_HISTOGRAM, name, help, labels, max_series, std::move(buckets));
+  }
   const spoa_host_api& host() const noexcept { return *instance_.host; }
   spoa_instance* instance() const noexcept { return instance_.instance; }
 
@@ -1126,6 +1418,33 @@ class InitContext {
     throw Error("cannot register message '" + std::string(message) + "': " + reason);
   }
 
+  Metric define(std::int32_t kind, std::string_view name, std::string_view help,
+                std::initializer_list<std::string_view> labels, std::uint32_t max_series,
+                std::vector<double> buckets) const {
+    const spoa_host_api* h = instance_.host;
+    if (!SPOA_HOST_HAS(h, define_metric))
+      throw Error("spoa/plugin.hpp: the host has no plugin metrics; it needs ABI 1.1");
+    std::vector<spoa_str> label_names;
+    for (std::string_view l : labels)
+      label_names.push_back(to_str(l));
+    spoa_metric_desc desc{};
+    desc.struct_size = sizeof desc;
+    desc.kind = kind;
+    desc.max_series = max_series;
+    desc.name = to_str(name);
+    desc.help = to_str(help);
+    desc.label_names = label_names.empty() ? nullptr : label_names.data();
+    desc.nlabels = label_names.size();
+    desc.buckets = buckets.empty() ? nullptr : buckets.data();
+    desc.nbuckets = buckets.size();
+    spoa_metric* metric = nullptr;
+    const Status status = detail::to_status(h->define_metric(instance_.instance, &desc, &metric));
+    if (status != Status::ok)
+      throw Error("cannot define metric '" + std::string(name) +
+                  "': " + std::string(to_string(status)));
+    return Metric(h, metric);
+  }
+
   detail::InstanceBase& instance_;
   Config config_;
 };
@@ -1179,14 +1498,17 @@ void shutdown(void* state) noexcept {
 }
 
 template <class P>
-const spoa_plugin_descriptor* descriptor(const char* name, const char* version) noexcept {
+const spoa_plugin_descriptor* descriptor(const char* name, const char* version,
+                                         std::uint32_t required_minor = SPOA_ABI_MINOR) noexcept {
   static const spoa_plugin_descriptor d = {sizeof(spoa_plugin_descriptor),
                                            SPOA_ABI_MAJOR,
-                                           SPOA_ABI_MINOR,
+                                           required_minor,
                                            name,
                                            version,
                                            &init<P>,
-                                           &shutdown<P>};
+                                           &shutdown<P>,
+                                           SPOA_ABI_MINOR,
+                                           0};
   return &d;
 }
 
@@ -1197,9 +1519,16 @@ const spoa_plugin_descriptor* descriptor(const char* name, const char* version) 
  * `explicit Class(spoa::InitContext&)` and a destructor that stops everything it started.
  * `name` and `version` are string literals. Use once per .so, at namespace scope. (plugin.h
  * declares spoa_plugin_entry_v1, so the compiler checks this definition against it.) */
-#define SPOA_PLUGIN(Class, name, version)                                                  \
+#define SPOA_PLUGIN(Class, name, version) \
+  SPOA_PLUGIN_REQUIRING(Class, name, version, SPOA_ABI_MINOR)
+
+/* SPOA_PLUGIN for a plugin that runs on hosts of an older minor too: `minor` is the
+ * descriptor's abi_minor (plugin.h), the newest minor whose features the plugin uses
+ * without checking. The wrapper's 1.1 calls check the host's table themselves (they answer
+ * Status::unsupported, or throw Error during init, on an older table). */
+#define SPOA_PLUGIN_REQUIRING(Class, name, version, minor)                                 \
   extern "C" SPOA_PLUGIN_EXPORT const spoa_plugin_descriptor* spoa_plugin_entry_v1(void) { \
-    return ::spoa::detail::descriptor<Class>("" name, "" version);                         \
+    return ::spoa::detail::descriptor<Class>("" name, "" version, (minor));                \
   }
 
 #endif /* SPOA_PLUGIN_HPP */

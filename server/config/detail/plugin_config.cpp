@@ -53,26 +53,13 @@ void collect(const toml::value& table, const std::string& key_prefix,
       entry.text = std::move(*text);
     } else if (value.is_array()) {
       bool joinable = true;
-      for (size_t i = 0; i < value.as_array().size(); ++i) {
-        const toml::value& element = value.as_array()[i];
-        auto element_text = scalar_text(element);
-        if (!element_text) {
-          reader.error_at(element, key_path +
-                                       ": an array here may hold only strings, numbers, "
-                                       "booleans and dates, found " +
-                                       describe_type(element));
-          joinable = false;
-          break;
-        }
-        // The plugin receives the array joined with ',', so a ',' inside an element would
-        // silently split it in two.
-        if (element_text->find(',') != std::string::npos) {
-          reader.error_at(element, key_path + ": \"" + *element_text +
-                                       "\" contains ',', which separates the elements the "
-                                       "plugin receives; write the whole value as one string");
-          joinable = false;
-          break;
-        }
+      // Arrays of tables or arrays, and elements holding the ',' that joins them, have no
+      // faithful flat form: they are left out of the flat view (a 1.0 plugin never sees
+      // them) and reach a 1.1 plugin through the typed tree.
+      for (size_t i = 0; i < value.as_array().size() && joinable; ++i) {
+        const auto element_text = scalar_text(value.as_array()[i]);
+        joinable = element_text && element_text->find(',') == std::string::npos;
+        if (!joinable) break;
         if (i != 0) entry.text += ',';
         entry.text += *element_text;
       }
@@ -88,7 +75,44 @@ void collect(const toml::value& table, const std::string& key_prefix,
   }
 }
 
+ConfigNode tree_of(const toml::value& value) {
+  ConfigNode node;
+  const toml::source_location where = value.location();
+  node.line = where.line();
+  node.column = where.column();
+  if (value.is_table()) {
+    node.type = ConfigNode::Type::table;
+    for (const auto& [key, member] : value.as_table())
+      node.members.push_back({key, tree_of(member)});
+    // toml11 3.7 keeps tables unordered: restore the order they were written in.
+    std::sort(node.members.begin(), node.members.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.value.line, a.value.column) < std::tie(b.value.line, b.value.column);
+    });
+  } else if (value.is_array()) {
+    node.type = ConfigNode::Type::array;
+    for (const toml::value& element : value.as_array())
+      node.items.push_back(tree_of(element));
+  } else if (value.is_integer()) {
+    node.type = ConfigNode::Type::integer;
+    node.integer = value.as_integer();
+  } else if (value.is_floating()) {
+    node.type = ConfigNode::Type::floating;
+    node.floating = value.as_floating();
+  } else if (value.is_boolean()) {
+    node.type = ConfigNode::Type::boolean;
+    node.boolean = value.as_boolean();
+  } else {
+    node.type = ConfigNode::Type::string;
+    node.text = scalar_text(value).value_or(std::string());
+  }
+  return node;
+}
+
 }  // namespace
+
+ConfigNode plugin_config_tree(const toml::value& table) {
+  return tree_of(table);
+}
 
 std::vector<std::pair<std::string, std::string>> flatten_plugin_config(const toml::value& table,
                                                                        std::string_view key_path,

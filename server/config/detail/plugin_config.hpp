@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "config/detail/toml_reader.hpp"
+#include "config/settings.hpp"
 
 namespace spoa::config::detail {
 
@@ -14,5 +15,9 @@ namespace spoa::config::detail {
 std::vector<std::pair<std::string, std::string>> flatten_plugin_config(const toml::value& table,
                                                                        std::string_view key_path,
                                                                        TomlReader& reader);
+
+// The same table as a typed tree in file order (PluginSettings::tree). Never fails: every
+// TOML value has a place in it.
+ConfigNode plugin_config_tree(const toml::value& table);
 
 }  // namespace spoa::config::detail

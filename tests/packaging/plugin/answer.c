@@ -15,7 +15,7 @@ static spoa_str str_of(const char* text) {
 static int32_t on_answer(void* user, spoa_request* request, spoa_str message, const spoa_arg* args,
                          size_t nargs) {
   const spoa_host_api* host = (const spoa_host_api*)user;
-  spoa_value value;
+  spoa_value value = {0};
   (void)message;
   (void)args;
   (void)nargs;
@@ -43,15 +43,8 @@ static void answer_shutdown(void* state) {
   (void)state;
 }
 
-static const spoa_plugin_descriptor answer_descriptor = {
-    sizeof(spoa_plugin_descriptor),
-    SPOA_ABI_MAJOR,
-    SPOA_ABI_MINOR,
-    "answer",
-    "1.0.0",
-    answer_init,
-    answer_shutdown,
-};
+static const spoa_plugin_descriptor answer_descriptor =
+    SPOA_PLUGIN_DESCRIPTOR_INIT(0, "answer", "1.0.0", answer_init, answer_shutdown);
 
 SPOA_PLUGIN_EXPORT const spoa_plugin_descriptor* spoa_plugin_entry_v1(void) {
   return &answer_descriptor;

@@ -1,5 +1,8 @@
 #include "fake_host.hpp"
 
+#include "config/load.hpp"
+#include "host/config_tree.hpp"
+
 #include <arpa/inet.h>
 #include <dlfcn.h>
 
@@ -378,6 +381,116 @@ FakeHost::FakeHost() : max_actions_size_(16380 - 25) {
   table_.unset_var = &FakeHost::on_unset_var;
   table_.complete = &FakeHost::on_complete;
   table_.claimed_messages = &FakeHost::on_claimed_messages;
+  table_.instance_name = &FakeHost::on_instance_name;
+  table_.config = &FakeHost::on_config;
+  table_.request_context = &FakeHost::on_request_context;
+  table_.request_abandoned = &FakeHost::on_request_abandoned;
+  table_.on_abandon = &FakeHost::on_abandon;
+  table_.define_metric = &FakeHost::on_define_metric;
+  table_.metric_add = &FakeHost::on_metric_add;
+  table_.metric_observe = &FakeHost::on_metric_observe;
+  table_.metric_set = &FakeHost::on_metric_set;
+  set_config_toml("");
+}
+
+thread_local const FakeHost::Slot* FakeHost::in_handler_ = nullptr;
+
+namespace {
+// What set_config_toml() keeps alive: the tree's strings point into `text`.
+struct ParsedConfig {
+  spoa::config::PluginConfigText text;
+  std::string file;
+  std::unique_ptr<spoa::host::ConfigTree> tree;
+};
+}  // namespace
+
+void FakeHost::set_config_toml(const std::string& toml, const std::string& file) {
+  if (initialized_) throw std::logic_error("FakeHost::set_config_toml after init");
+  std::vector<spoa::config::Diagnostic> errors;
+  auto parsed = spoa::config::parse_plugin_config(toml, file, errors);
+  if (!parsed) {
+    std::string text;
+    for (const auto& e : errors)
+      text += (text.empty() ? "" : "; ") + e.to_string();
+    throw std::invalid_argument("FakeHost::set_config_toml: " + text);
+  }
+  auto holder = std::make_shared<ParsedConfig>();
+  holder->text = std::move(*parsed);
+  holder->file = file;
+  holder->tree = std::make_unique<spoa::host::ConfigTree>(holder->text.tree, holder->file);
+  config_root_ = holder->tree->root();
+  config_flat_ = holder->text.flat;
+  config_set_ = !toml.empty();
+  config_ = holder;
+}
+
+void FakeHost::set_instance_name(std::string name) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  instance_name_ = std::move(name);
+}
+
+void FakeHost::set_request_context(Context context) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  context_ = std::move(context);
+}
+
+bool FakeHost::abandon(uint64_t id) {
+  CallbackSlot callback;
+  spoa_request* handle = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Slot& slot = slot_of(id);
+    RequestRecord& r = slot.record;
+    if (r.state == RequestState::finished || r.completion || r.abandoned) return false;
+    r.abandoned = true;
+    if (const auto it = callbacks_.find(id); it != callbacks_.end()) callback = it->second;
+    handle = reinterpret_cast<spoa_request*>(&slot);
+  }
+  changed_.notify_all();
+  if (callback.callback != nullptr) callback.callback(callback.user, handle);
+  return true;
+}
+
+std::optional<uint64_t> FakeHost::counter(std::string_view metric,
+                                          const std::vector<std::string>& labels) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const Metric& m : metrics_) {
+    if (m.name != metric) continue;
+    const auto it = m.counters.find(labels);
+    if (it == m.counters.end()) return std::nullopt;
+    return it->second;
+  }
+  return std::nullopt;
+}
+
+std::vector<double> FakeHost::observations(std::string_view metric,
+                                           const std::vector<std::string>& labels) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const Metric& m : metrics_) {
+    if (m.name != metric) continue;
+    const auto it = m.observations.find(labels);
+    if (it != m.observations.end()) return it->second;
+  }
+  return {};
+}
+
+std::optional<double> FakeHost::gauge(std::string_view metric,
+                                      const std::vector<std::string>& labels) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const Metric& m : metrics_) {
+    if (m.name != metric) continue;
+    const auto it = m.gauges.find(labels);
+    if (it != m.gauges.end()) return it->second;
+  }
+  return std::nullopt;
+}
+
+bool FakeHost::metric_defined(std::string_view metric) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const Metric& m : metrics_) {
+    if (m.name == metric) return true;
+  }
+  return false;
 }
 
 FakeHost::~FakeHost() {
@@ -399,6 +512,15 @@ void FakeHost::set_table_size(size_t bytes) {
   cut(table_.unset_var, offsetof(spoa_host_api, unset_var));
   cut(table_.complete, offsetof(spoa_host_api, complete));
   cut(table_.claimed_messages, offsetof(spoa_host_api, claimed_messages));
+  cut(table_.instance_name, offsetof(spoa_host_api, instance_name));
+  cut(table_.config, offsetof(spoa_host_api, config));
+  cut(table_.request_context, offsetof(spoa_host_api, request_context));
+  cut(table_.request_abandoned, offsetof(spoa_host_api, request_abandoned));
+  cut(table_.on_abandon, offsetof(spoa_host_api, on_abandon));
+  cut(table_.define_metric, offsetof(spoa_host_api, define_metric));
+  cut(table_.metric_add, offsetof(spoa_host_api, metric_add));
+  cut(table_.metric_observe, offsetof(spoa_host_api, metric_observe));
+  cut(table_.metric_set, offsetof(spoa_host_api, metric_set));
 }
 
 int FakeHost::claimed_messages_calls() const {
@@ -466,7 +588,8 @@ std::optional<std::string> FakeHost::init(
   if (descriptor_ == nullptr) throw std::logic_error("FakeHost::init before load");
   if (initialized_) throw std::logic_error("FakeHost::init called twice");
   std::vector<spoa_config_entry> entries;
-  for (const auto& [key, value] : config)
+  const auto& flat = config.empty() && config_set_ ? config_flat_ : config;
+  for (const auto& [key, value] : flat)
     entries.push_back({{key.c_str(), key.size()}, {value.c_str(), value.size()}});
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -535,13 +658,16 @@ uint64_t FakeHost::call(std::string_view message, const std::vector<TestArg>& ar
   for (const TestArg& a : args) {
     names.push_back(a.name);
     values.push_back(a.value);
-    raw.push_back(spoa_arg{{names.back().data(), names.back().size()}, values.back().view()});
+    raw.push_back(
+        spoa_arg{{names.back().data(), names.back().size()}, values.back().view(), 0, 0, 0});
   }
   const std::string name(message);
   // Any int32_t may come back (misbehave.so returns 42): plugin.h says it counts as FAILED.
+  in_handler_ = slot;
   const int32_t ret = handler.first(handler.second, reinterpret_cast<spoa_request*>(slot),
                                     spoa_str{name.data(), name.size()},
                                     raw.empty() ? nullptr : raw.data(), raw.size());
+  in_handler_ = nullptr;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     RequestRecord& r = slot->record;
@@ -667,7 +793,8 @@ spoa_status FakeHost::add_action(Slot& slot, Action action, std::string_view raw
     violations_.push_back(what + " after shutdown");
     return refuse(SPOA_ERR_NOT_ALLOWED);
   }
-  if (r.state == RequestState::finished || r.completion) return refuse(SPOA_ERR_NOT_ALLOWED);
+  if (r.state == RequestState::finished || r.completion || r.abandoned)
+    return refuse(SPOA_ERR_NOT_ALLOWED);
   if (action.scope > SPOA_SCOPE_RES || action.value.type > SPOA_TYPE_BINARY)
     return refuse(SPOA_ERR_INVALID_ARGUMENT);
   if (!legal_var_name(raw_name)) return refuse(SPOA_ERR_BAD_NAME);
@@ -717,6 +844,21 @@ int32_t FakeHost::on_complete(spoa_request* request, int32_t result) {
     RequestRecord& r = slot.record;
     ++r.complete_calls;
     if (host->shut_down_) host->violations_.push_back("complete() after shutdown");
+    if (r.abandoned && !r.completion && r.state != RequestState::finished) {
+      // plugin.h: still due once after an abandonment; answers NOT_ALLOWED.
+      r.completion = result == SPOA_DONE ? SPOA_DONE : SPOA_FAILED;
+      r.completion_value = result;
+      r.complete_thread = std::this_thread::get_id();
+      if (r.state == RequestState::in_handler) {
+        r.completed_before_return = true;
+      } else {
+        r.state = RequestState::finished;
+        r.finished_at = std::chrono::steady_clock::now();
+      }
+      r.refused.push_back(RefusedCall{"complete", SPOA_ERR_NOT_ALLOWED});
+      host->changed_.notify_all();
+      return SPOA_ERR_NOT_ALLOWED;
+    }
     if (r.state == RequestState::finished || r.completion) {
       // plugin.h: "a second call ... is ignored and logged".
       host->logs_.push_back(LogLine{SPOA_LOG_WARN, "host: complete() on request " +
@@ -753,6 +895,146 @@ size_t FakeHost::on_claimed_messages(spoa_instance* instance, spoa_str* names, s
   return claimed.size();
 }
 
+spoa_str FakeHost::on_instance_name(spoa_instance* instance) {
+  if (instance == nullptr) return {"", 0};
+  auto* host = reinterpret_cast<FakeHost*>(instance);
+  std::lock_guard<std::mutex> lock(host->mutex_);
+  return {host->instance_name_.c_str(), host->instance_name_.size()};
+}
+
+const spoa_config_value* FakeHost::on_config(spoa_instance* instance) {
+  if (instance == nullptr) return nullptr;
+  auto* host = reinterpret_cast<FakeHost*>(instance);
+  std::lock_guard<std::mutex> lock(host->mutex_);
+  if (host->shut_down_) host->violations_.push_back("config() after shutdown");
+  return host->config_root_;
+}
+
+int32_t FakeHost::on_request_context(spoa_request* request, spoa_request_context* context) {
+  if (request == nullptr || context == nullptr ||
+      context->struct_size < offsetof(spoa_request_context, frame_id)) {
+    return SPOA_ERR_INVALID_ARGUMENT;
+  }
+  Slot& slot = *reinterpret_cast<Slot*>(request);
+  std::lock_guard<std::mutex> lock(slot.host->mutex_);
+  if (in_handler_ != &slot) {
+    slot.record.refused.push_back(RefusedCall{"request_context", SPOA_ERR_NOT_ALLOWED});
+    return SPOA_ERR_NOT_ALLOWED;
+  }
+  const Context& c = slot.host->context_;
+  spoa_request_context full{};
+  full.struct_size = sizeof full;
+  full.stream_id = c.stream_id;
+  full.frame_id = c.frame_id;
+  full.deadline_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(c.deadline.time_since_epoch()).count();
+  full.flags = c.pool ? SPOA_REQUEST_POOL : 0u;
+  full.engine_id = {c.engine_id.c_str(), c.engine_id.size()};
+  full.peer = {c.peer.c_str(), c.peer.size()};
+  const size_t size = context->struct_size;
+  std::memcpy(context, &full, std::min(size, sizeof full));
+  context->struct_size = size;
+  return SPOA_OK;
+}
+
+int32_t FakeHost::on_request_abandoned(spoa_request* request) {
+  if (request == nullptr) return 1;
+  Slot& slot = *reinterpret_cast<Slot*>(request);
+  std::lock_guard<std::mutex> lock(slot.host->mutex_);
+  const RequestRecord& r = slot.record;
+  return r.abandoned || r.state == RequestState::finished || r.completion ? 1 : 0;
+}
+
+int32_t FakeHost::on_abandon(spoa_request* request, void (*callback)(void*, spoa_request*),
+                             void* user) {
+  if (request == nullptr || callback == nullptr) return SPOA_ERR_INVALID_ARGUMENT;
+  Slot& slot = *reinterpret_cast<Slot*>(request);
+  std::lock_guard<std::mutex> lock(slot.host->mutex_);
+  RequestRecord& r = slot.record;
+  if (r.abandoned || r.state == RequestState::finished || r.completion) {
+    return SPOA_ERR_NOT_ALLOWED;
+  }
+  slot.host->callbacks_[r.id] = CallbackSlot{callback, user};
+  r.abandon_callback = true;
+  return SPOA_OK;
+}
+
+int32_t FakeHost::on_define_metric(spoa_instance* instance, const spoa_metric_desc* desc,
+                                   spoa_metric** metric) {
+  if (instance == nullptr || desc == nullptr || metric == nullptr) return SPOA_ERR_INVALID_ARGUMENT;
+  auto* host = reinterpret_cast<FakeHost*>(instance);
+  std::lock_guard<std::mutex> lock(host->mutex_);
+  if (!host->in_init_) {
+    host->violations_.push_back("define_metric() outside init()");
+    return SPOA_ERR_NOT_ALLOWED;
+  }
+  if (desc->struct_size < sizeof(spoa_metric_desc)) return SPOA_ERR_INVALID_ARGUMENT;
+  if (desc->kind != SPOA_METRIC_COUNTER && desc->kind != SPOA_METRIC_HISTOGRAM &&
+      desc->kind != SPOA_METRIC_GAUGE)
+    return SPOA_ERR_INVALID_ARGUMENT;
+  const std::string name(sv(desc->name));
+  if (name.empty() || name.size() > 64) return SPOA_ERR_BAD_NAME;
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return SPOA_ERR_BAD_NAME;
+  }
+  if (desc->nlabels > 4 || (desc->nlabels != 0 && desc->label_names == nullptr))
+    return SPOA_ERR_INVALID_ARGUMENT;
+  for (const Metric& m : host->metrics_) {
+    if (m.name == name) return SPOA_ERR_DUPLICATE;
+  }
+  host->metrics_.push_back(Metric{host, *desc, name, desc->nlabels, {}, {}, {}});
+  *metric = reinterpret_cast<spoa_metric*>(&host->metrics_.back());
+  return SPOA_OK;
+}
+
+namespace {
+std::optional<std::vector<std::string>> label_values(const spoa_str* labels, size_t n,
+                                                     size_t expected) {
+  if (n != expected || (n != 0 && labels == nullptr)) return std::nullopt;
+  std::vector<std::string> values;
+  for (size_t i = 0; i < n; ++i)
+    values.emplace_back(labels[i].len == 0 ? std::string()
+                                           : std::string(labels[i].ptr, labels[i].len));
+  return values;
+}
+}  // namespace
+
+int32_t FakeHost::on_metric_add(spoa_metric* metric, const spoa_str* labels, size_t nlabels,
+                                uint64_t delta) {
+  if (metric == nullptr) return SPOA_ERR_INVALID_ARGUMENT;
+  auto& m = *reinterpret_cast<Metric*>(metric);
+  std::lock_guard<std::mutex> lock(m.host->mutex_);
+  if (m.desc.kind != SPOA_METRIC_COUNTER) return SPOA_ERR_INVALID_ARGUMENT;
+  auto values = label_values(labels, nlabels, m.nlabels);
+  if (!values) return SPOA_ERR_INVALID_ARGUMENT;
+  m.counters[*values] += delta;
+  return SPOA_OK;
+}
+
+int32_t FakeHost::on_metric_observe(spoa_metric* metric, const spoa_str* labels, size_t nlabels,
+                                    double value) {
+  if (metric == nullptr) return SPOA_ERR_INVALID_ARGUMENT;
+  auto& m = *reinterpret_cast<Metric*>(metric);
+  std::lock_guard<std::mutex> lock(m.host->mutex_);
+  if (m.desc.kind != SPOA_METRIC_HISTOGRAM || value != value) return SPOA_ERR_INVALID_ARGUMENT;
+  auto values = label_values(labels, nlabels, m.nlabels);
+  if (!values) return SPOA_ERR_INVALID_ARGUMENT;
+  m.observations[*values].push_back(value);
+  return SPOA_OK;
+}
+
+int32_t FakeHost::on_metric_set(spoa_metric* metric, const spoa_str* labels, size_t nlabels,
+                                double value) {
+  if (metric == nullptr) return SPOA_ERR_INVALID_ARGUMENT;
+  auto& m = *reinterpret_cast<Metric*>(metric);
+  std::lock_guard<std::mutex> lock(m.host->mutex_);
+  if (m.desc.kind != SPOA_METRIC_GAUGE || value != value) return SPOA_ERR_INVALID_ARGUMENT;
+  auto values = label_values(labels, nlabels, m.nlabels);
+  if (!values) return SPOA_ERR_INVALID_ARGUMENT;
+  m.gauges[*values] = value;
+  return SPOA_OK;
+}
+
 const char* to_string(spoa_status status) {
   switch (static_cast<int>(status)) {
     case SPOA_OK:
@@ -769,6 +1051,8 @@ const char* to_string(spoa_status status) {
       return "SPOA_ERR_DUPLICATE";
     case SPOA_ERR_NOT_CLAIMED:
       return "SPOA_ERR_NOT_CLAIMED";
+    case SPOA_ERR_HOST_FAILURE:
+      return "SPOA_ERR_HOST_FAILURE";
     default:
       return "SPOA_ERR_?";
   }

@@ -110,6 +110,8 @@ struct RequestRecord {
   std::chrono::steady_clock::time_point finished_at;
   std::vector<Action> actions;  // accepted set_var/unset_var calls, in order
   std::vector<RefusedCall> refused;
+  bool abandoned = false;         // FakeHost::abandon() was called for it (ABI 1.1)
+  bool abandon_callback = false;  // the plugin registered on_abandon()
 
   // What the host would answer HAProxy for this message: DONE or FAILED.
   std::optional<spoa_result> outcome() const;
@@ -165,6 +167,39 @@ class FakeHost {
   // How many times the plugin called claimed_messages().
   int claimed_messages_calls() const;
 
+  // ---- ABI 1.1 ------------------------------------------------------------------------
+  // What instance_name() answers (default "fake").
+  void set_instance_name(std::string name);
+  // The [plugins.NAME.config] table as TOML text: host->config() answers its typed tree
+  // (with FILE:LINE:COL, FILE being `file`), and init() with an empty `config` hands the
+  // plugin its flat view as the real host would. Throws std::invalid_argument with the
+  // parse error. Call before init().
+  void set_config_toml(const std::string& toml, const std::string& file = "fake.toml");
+  // The facts request_context() answers for the calls that follow.
+  struct Context {
+    uint64_t stream_id = 1;
+    uint64_t frame_id = 1;
+    std::chrono::steady_clock::time_point deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    std::string engine_id = "fake-engine";
+    std::string peer = "127.0.0.1:40000";
+    bool pool = false;
+  };
+  void set_request_context(Context context);
+  // As the real host at the deadline: marks the request abandoned (request_abandoned()
+  // answers 1, set_var NOT_ALLOWED, complete() NOT_ALLOWED) and runs the plugin's
+  // on_abandon callback on this thread. False if it was already finished.
+  bool abandon(uint64_t id);
+  // Plugin metrics: the value of a counter series / the observations of a histogram
+  // series, by metric name (without spoa_plugin_) and label values in order.
+  std::optional<uint64_t> counter(std::string_view metric,
+                                  const std::vector<std::string>& labels = {}) const;
+  std::vector<double> observations(std::string_view metric,
+                                   const std::vector<std::string>& labels = {}) const;
+  std::optional<double> gauge(std::string_view metric,
+                              const std::vector<std::string>& labels = {}) const;
+  bool metric_defined(std::string_view metric) const;
+
   std::vector<LogLine> logs() const;
   bool logged(spoa_log_level level, std::string_view substring) const;
   // Calls the plugin made after shutdown() returned, or otherwise outside the rules
@@ -191,6 +226,34 @@ class FakeHost {
   static int32_t on_unset_var(spoa_request* request, int32_t scope, spoa_str name);
   static int32_t on_complete(spoa_request* request, int32_t result);
   static size_t on_claimed_messages(spoa_instance* instance, spoa_str* names, size_t capacity);
+  static spoa_str on_instance_name(spoa_instance* instance);
+  static const spoa_config_value* on_config(spoa_instance* instance);
+  static int32_t on_request_context(spoa_request* request, spoa_request_context* context);
+  static int32_t on_request_abandoned(spoa_request* request);
+  static int32_t on_abandon(spoa_request* request, void (*callback)(void*, spoa_request*),
+                            void* user);
+  static int32_t on_define_metric(spoa_instance* instance, const spoa_metric_desc* desc,
+                                  spoa_metric** metric);
+  static int32_t on_metric_add(spoa_metric* metric, const spoa_str* labels, size_t nlabels,
+                               uint64_t delta);
+  static int32_t on_metric_observe(spoa_metric* metric, const spoa_str* labels, size_t nlabels,
+                                   double value);
+  static int32_t on_metric_set(spoa_metric* metric, const spoa_str* labels, size_t nlabels,
+                               double value);
+
+  struct Metric {
+    FakeHost* host;
+    spoa_metric_desc desc;
+    std::string name;
+    size_t nlabels;
+    std::map<std::vector<std::string>, uint64_t> counters;
+    std::map<std::vector<std::string>, std::vector<double>> observations;
+    std::map<std::vector<std::string>, double> gauges;
+  };
+  struct CallbackSlot {
+    void (*callback)(void*, spoa_request*) = nullptr;
+    void* user = nullptr;
+  };
 
   spoa_status add_action(Slot& slot, Action action, std::string_view raw_name);
   size_t actions_size(const RequestRecord& record) const;
@@ -215,6 +278,16 @@ class FakeHost {
   size_t max_actions_size_;
   std::vector<LogLine> logs_;
   std::vector<std::string> violations_;
+  // ABI 1.1
+  std::string instance_name_ = "fake";
+  std::shared_ptr<void> config_;  // the parsed text and its tree (fake_host.cpp)
+  const spoa_config_value* config_root_ = nullptr;
+  std::vector<std::pair<std::string, std::string>> config_flat_;
+  bool config_set_ = false;
+  Context context_;
+  std::map<uint64_t, CallbackSlot> callbacks_;
+  std::deque<Metric> metrics_;
+  thread_local static const Slot* in_handler_;
 };
 
 // Readable gtest failure messages.

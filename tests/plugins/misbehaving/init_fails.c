@@ -20,13 +20,8 @@ static int init_fails_init(const spoa_host_api* host, spoa_instance* instance,
   return 1;
 }
 
-static const spoa_plugin_descriptor descriptor = {sizeof(spoa_plugin_descriptor),
-                                                  SPOA_ABI_MAJOR,
-                                                  SPOA_ABI_MINOR,
-                                                  "init_fails",
-                                                  "0.0.0",
-                                                  init_fails_init,
-                                                  NULL};
+static const spoa_plugin_descriptor descriptor =
+    SPOA_PLUGIN_DESCRIPTOR_INIT(SPOA_ABI_MINOR, "init_fails", "0.0.0", init_fails_init, NULL);
 
 SPOA_PLUGIN_EXPORT const spoa_plugin_descriptor* spoa_plugin_entry_v1(void) {
   return &descriptor;

@@ -10,13 +10,8 @@ static int never_init(const spoa_host_api* host, spoa_instance* instance,
   return 0;
 }
 
-static const spoa_plugin_descriptor descriptor = {sizeof(spoa_plugin_descriptor),
-                                                  SPOA_ABI_MAJOR,
-                                                  SPOA_ABI_MINOR + 1,
-                                                  "newer_minor",
-                                                  "0.0.0",
-                                                  never_init,
-                                                  NULL};
+static const spoa_plugin_descriptor descriptor =
+    SPOA_PLUGIN_DESCRIPTOR_INIT(SPOA_ABI_MINOR + 1, "newer_minor", "0.0.0", never_init, NULL);
 
 SPOA_PLUGIN_EXPORT const spoa_plugin_descriptor* spoa_plugin_entry_v1(void) {
   return &descriptor;

@@ -11,7 +11,7 @@ static int never_init(const spoa_host_api* host, spoa_instance* instance,
 }
 
 static const spoa_plugin_descriptor descriptor = {
-    sizeof(spoa_plugin_descriptor), 2, 0, "wrong_major", "0.0.0", never_init, NULL};
+    sizeof(spoa_plugin_descriptor), 2, 0, "wrong_major", "0.0.0", never_init, NULL, 0, 0};
 
 SPOA_PLUGIN_EXPORT const spoa_plugin_descriptor* spoa_plugin_entry_v1(void) {
   return &descriptor;

@@ -16,7 +16,7 @@ static spoa_str str(const char* s) {
 
 static int32_t greet(void* user, spoa_request* request, spoa_str message, const spoa_arg* args,
                      size_t nargs) {
-  spoa_value v;
+  spoa_value v = {0};
   size_t i;
   (void)user, (void)message;
   v.type = SPOA_TYPE_STRING;
@@ -56,8 +56,8 @@ static int init(const spoa_host_api* host, spoa_instance* instance, const spoa_c
   return 0;
 }
 
-static const spoa_plugin_descriptor descriptor = {
-    sizeof(spoa_plugin_descriptor), SPOA_ABI_MAJOR, SPOA_ABI_MINOR, "greeter-c", "1.0", init, NULL};
+static const spoa_plugin_descriptor descriptor =
+    SPOA_PLUGIN_DESCRIPTOR_INIT(0, "greeter-c", "1.0", init, NULL);
 
 SPOA_PLUGIN_EXPORT const spoa_plugin_descriptor* spoa_plugin_entry_v1(void) {
   return &descriptor;

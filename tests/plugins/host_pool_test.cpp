@@ -63,9 +63,8 @@ TEST(PoolExecution, AFullQueueAnswersFailedAtOnceAndIsCounted) {
   SpopClient client = host.handshake();
   // One runs, one waits in the queue, the third finds it full.
   client.send_notify(1, 1, {block_for(1500)});
-  host.scrape_until([](const mtest::Scrape& s) {
-    return s.get("spoa_host_plugin_outcomes_total{plugin=\"probe\",outcome=\"pending\"}") >= 1;
-  });
+  // Running on the pool thread (not merely queued) before the next two arrive.
+  ASSERT_TRUE(host.wait_for_log("plugin probe: block: started"));
   client.send_notify(2, 1, {block_for(1500)});
   client.send_notify(3, 1, {block_for(1500)});
   const Ack first = client.expect_ack(20s);

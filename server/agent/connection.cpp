@@ -113,10 +113,9 @@ void Connection::send_rerouted_ack(const std::vector<uint8_t>& frame) {
   pump();
 }
 
-void Connection::request_completed(host::Request& request) {
-  auto* call = static_cast<host::NotifyCall*>(request.call);
-  if (!worker_.dispatcher().complete(*call, request)) return;
-  engine_.completed(*call);
+void Connection::request_completed(host::NotifyCall& call, host::Request& request) {
+  if (!worker_.dispatcher().complete(call, request)) return;
+  engine_.completed(call);
   pump();
 }
 

@@ -42,7 +42,7 @@ class Connection final : public std::enable_shared_from_this<Connection>,
 
   const std::string& peer() const { return engine_.peer(); }
 
-  void request_completed(host::Request& request) override;
+  void request_completed(host::NotifyCall& call, host::Request& request) override;
   // From AsyncRoutes, on this connection's thread: a sibling's ACK to send.
   void send_rerouted_ack(const std::vector<uint8_t>& frame);
 

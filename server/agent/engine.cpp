@@ -413,11 +413,15 @@ void Engine::answer(std::span<const uint8_t> payload, uint64_t stream_id, uint64
     return;
   }
   InFlight* in_flight = new_in_flight();
-  host::NotifyCall& call = in_flight->call;
+  host::NotifyCall& call = *in_flight;
   call.stream_id = stream_id;
   call.frame_id = frame_id;
-  call.owner = in_flight;
   call.peer = peer_;
+  call.engine_id = engine_id_;
+  // Known before dispatch: handlers read it (request_context), pool calls need it. It
+  // runs from the read that brought the NOTIFY in, not from now: time spent behind other
+  // frames of the same read counts, as it does for HAProxy.
+  call.deadline = received + settings_.processing_timeout;
   in_flight->received = received;
   if (notify.messages().size() > settings_.max_messages_per_notify) {
     // Each message may become a plugin call holding a request and its actions: a bound
@@ -427,7 +431,7 @@ void Engine::answer(std::span<const uint8_t> payload, uint64_t stream_id, uint64
                  "without calling any plugin",
                  peer_, stream_id, frame_id, notify.messages().size(),
                  settings_.max_messages_per_notify);
-    call.slots.clear();
+    call.requests.clear();
     call.pending = 0;
     send_ack(*in_flight);
     free_in_flight(in_flight);
@@ -441,15 +445,12 @@ void Engine::answer(std::span<const uint8_t> payload, uint64_t stream_id, uint64
     free_in_flight(in_flight);
     return;
   }
-  // The deadline runs from the read that brought the NOTIFY in, not from now: time spent
-  // behind other frames of the same read counts, as it does for HAProxy.
-  call.deadline = received + settings_.processing_timeout;
   in_flight->weight = std::max<uint32_t>(1, pending);
   link(in_flight);
 }
 
 void Engine::send_ack(InFlight& in_flight) {
-  host::NotifyCall& call = in_flight.call;
+  host::NotifyCall& call = in_flight;
   // ACKs are never fragmented and never exceed the negotiated size (§6, §10.3): the
   // AckWriter refuses actions that do not fit and the dispatcher logs whose they were.
   spop::AckWriter ack(output_.prepare(max_frame_size_ + 4), max_frame_size_, call.stream_id,
@@ -467,7 +468,7 @@ void Engine::send_ack(InFlight& in_flight) {
 
 void Engine::completed(host::NotifyCall& call) {
   if (state_ != State::running) return;  // closing or closed: everything was abandoned
-  finish_in_flight(static_cast<InFlight*>(call.owner));
+  finish_in_flight(&static_cast<InFlight&>(call));
   // Frames that waited for a free in-flight slot can go now.
   process();
   rearm();

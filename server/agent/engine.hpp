@@ -118,8 +118,10 @@ class Engine {
 
  private:
   // A NOTIFY being answered, linked in deadline order while plugin work is pending.
-  struct InFlight {
-    host::NotifyCall call;
+  // The host's NotifyCall is its base: a completion comes back as the call and is turned
+  // into this record by a static_cast, not through a void* owner.
+  struct InFlight : host::NotifyCall {
+    host::NotifyCall& call = *this;
     InFlight* prev = nullptr;
     InFlight* next = nullptr;
     TimePoint received;   // when the read that brought the NOTIFY in returned

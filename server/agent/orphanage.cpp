@@ -27,26 +27,26 @@ void Orphanage::adopt(host::NotifyCall& call, std::string engine_id, uint32_t ma
                       std::chrono::steady_clock::time_point deadline) {
   auto orphan = std::make_unique<Orphan>();
   orphan->call = std::move(call);
-  orphan->call.owner = orphan.get();
   orphan->call.peer = {};  // the connection's name dies with it
   orphan->call.deadline = deadline;
   orphan->engine_id = std::move(engine_id);
+  orphan->call.engine_id = orphan->engine_id;
   orphan->max_frame_size = max_frame_size;
   // The pending requests now report here, with the call at its new address.
-  for (auto& slot : orphan->call.slots) {
-    if (slot.outcome != host::Outcome::pending) continue;
-    slot.request->sink = this;
-    slot.request->call = &orphan->call;
-  }
+  orphan->call.sink = this;
+  for (host::Request* request : orphan->call.requests)
+    request->call = &orphan->call;
   call = host::NotifyCall{};
   orphans_.push_back(std::move(orphan));
   arm();
 }
 
-void Orphanage::request_completed(host::Request& request) {
-  auto* call = static_cast<host::NotifyCall*>(request.call);
-  if (!dispatcher_.complete(*call, request)) return;
-  deliver(static_cast<Orphan*>(call->owner));
+void Orphanage::request_completed(host::NotifyCall& call, host::Request& request) {
+  if (!dispatcher_.complete(call, request)) return;
+  // Few orphans (only what a lost connection left): a scan finds the call's record.
+  const auto it = std::find_if(orphans_.begin(), orphans_.end(),
+                               [&](const auto& owned) { return &owned->call == &call; });
+  if (it != orphans_.end()) deliver(it->get());
   arm();
 }
 

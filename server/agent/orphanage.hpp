@@ -35,7 +35,7 @@ class Orphanage final : public host::CompletionSink {
   // The server stops: everything left is abandoned.
   void clear();
 
-  void request_completed(host::Request& request) override;
+  void request_completed(host::NotifyCall& call, host::Request& request) override;
 
  private:
   struct Orphan {

@@ -10,6 +10,8 @@ spoa_build_packages=(
   libmaxminddb-dev
   # waf plugin
   libmodsecurity-dev
+  # iprep: header-only JSON for the CrowdSec local API client
+  nlohmann-json3-dev
 )
 spoa_test_packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
@@ -23,6 +25,8 @@ spoa_test_packages=(
   python3-yaml nginx libnginx-mod-http-modsecurity modsecurity-crs
   # waf tests use the CRS above; the plugin-cost benchmark tries both allocators
   libjemalloc2 libtcmalloc-minimal4
+  # iprep e2e: Debian's crowdsec local API, run offline (see spoa_prepare_offline_crowdsec)
+  crowdsec
 )
 
 spoa_missing_packages() {
@@ -34,6 +38,21 @@ spoa_missing_packages() {
   done
 }
 
+# crowdsec's postinst registers the machine with CrowdSec's Central API over the network and
+# fails the install without it, unless the CAPI credentials file already exists and is not
+# empty (its own comment: "the user has created a file in advance to disable CAPI
+# registration"). The iprep tests only run the local API, offline, with their own config.
+spoa_prepare_offline_crowdsec() {
+  local capi=/etc/crowdsec/online_api_credentials.yaml
+  local sudo=()
+  if ((EUID != 0)); then sudo=(sudo); fi
+  if [[ ! -s $capi ]]; then
+    "${sudo[@]}" mkdir -p /etc/crowdsec
+    echo '# no Central API: created by spoa-host scripts/bootstrap.sh (offline machine)' |
+      "${sudo[@]}" tee "$capi" >/dev/null
+  fi
+}
+
 spoa_install_packages() {
   local missing
   mapfile -t missing < <(spoa_missing_packages "$@")
@@ -42,6 +61,7 @@ spoa_install_packages() {
   local sudo=()
   if ((EUID != 0)); then sudo=(sudo); fi
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  if printf '%s\n' "${missing[@]}" | grep -qx crowdsec; then spoa_prepare_offline_crowdsec; fi
   # haproxy's postinst would start the packaged service on :80 etc.; tests run their own.
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 \
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

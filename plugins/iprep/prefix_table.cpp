@@ -1,0 +1,221 @@
+#include "prefix_table.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <stdexcept>
+
+namespace spoa::iprep {
+namespace {
+
+template <class Key>
+constexpr unsigned key_bits() {
+  return sizeof(Key) * 8;
+}
+
+template <class Key>
+Key host_mask(unsigned length) {
+  constexpr unsigned bits = key_bits<Key>();
+  return length >= bits ? Key{0} : static_cast<Key>(~Key{0} >> length);
+}
+
+template <class Key>
+unsigned leading_zeros(Key v) {
+  if constexpr (sizeof(Key) == 4) {
+    return v == 0 ? 32u : static_cast<unsigned>(__builtin_clz(v));
+  } else if constexpr (sizeof(Key) == 8) {
+    return v == 0 ? 64u : static_cast<unsigned>(__builtin_clzll(v));
+  } else {
+    const auto high = static_cast<std::uint64_t>(v >> 64);
+    const auto low = static_cast<std::uint64_t>(v);
+    if (high != 0) return static_cast<unsigned>(__builtin_clzll(high));
+    return low == 0 ? 128u : 64u + static_cast<unsigned>(__builtin_clzll(low));
+  }
+}
+
+unsigned ceil_log2(std::size_t n) {
+  unsigned b = 0;
+  while ((std::size_t{1} << b) < n)
+    ++b;
+  return b;
+}
+
+}  // namespace
+
+template <class Key>
+void PrefixTable::Family<Key>::build(const std::vector<Network>& sorted) {
+  networks = sorted.size();
+  segments.clear();
+  index.clear();
+  common = 0;
+  common_bits = 0;
+  bucket_bits = 0;
+  const auto label_of = [&sorted](std::size_t i) {
+    return (sorted[i].value << 8) | (std::uint32_t{sorted[i].length} + 1);
+  };
+
+  // Sweep the networks in (start, shorter first) order with a stack of the networks that
+  // contain the current point: a segment begins at each network's start and after each
+  // network's end, labelled with the innermost network still open.
+  std::vector<std::pair<Key, std::uint32_t>> raw;
+  raw.reserve(2 * sorted.size() + 1);
+  const auto emit = [&raw](Key start, std::uint32_t label) {
+    if (!raw.empty() && raw.back().first == start) {
+      raw.back().second = label;
+      return;
+    }
+    raw.emplace_back(start, label);
+  };
+  emit(0, 0);
+  std::vector<std::size_t> open;
+  const auto end_of = [&sorted](std::size_t i) {
+    return static_cast<Key>(sorted[i].start | host_mask<Key>(sorted[i].length));
+  };
+  for (std::size_t i = 0; i < sorted.size(); ++i) {
+    while (!open.empty() && end_of(open.back()) < sorted[i].start) {
+      const Key after = static_cast<Key>(end_of(open.back()) + 1);
+      open.pop_back();
+      emit(after, open.empty() ? 0 : label_of(open.back()));
+    }
+    emit(sorted[i].start, label_of(i));
+    open.push_back(i);
+  }
+  while (!open.empty()) {
+    const Key end = end_of(open.back());
+    open.pop_back();
+    if (end == std::numeric_limits<Key>::max()) continue;  // reaches the top: nothing after
+    emit(static_cast<Key>(end + 1), open.empty() ? 0 : label_of(open.back()));
+  }
+  // Neighbouring segments with one label are one segment.
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < raw.size(); ++i)
+    if (i == 0 || raw[i].second != raw[i - 1].second) ++count;
+  segments.reserve(count);
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (i > 0 && raw[i].second == raw[i - 1].second) continue;
+    Stored s{};
+    if constexpr (sizeof(Key) <= 8) {
+      s.start = raw[i].first;
+    } else {
+      s.high = static_cast<std::uint64_t>(raw[i].first >> 64);
+      s.low = static_cast<std::uint64_t>(raw[i].first);
+    }
+    s.label = raw[i].second;
+    segments.push_back(s);
+  }
+  raw.clear();
+  raw.shrink_to_fit();
+
+  if (segments.size() <= 8) return;  // a plain binary search is as fast
+  constexpr unsigned bits = key_bits<Key>();
+  // The first segment starts at 0 in every table; the common prefix is that of the others.
+  const Key first = start_of(segments[1]);
+  const Key last = start_of(segments.back());
+  common_bits = leading_zeros<Key>(static_cast<Key>(first ^ last));
+  common = common_bits == 0 ? Key{0} : static_cast<Key>(first >> (bits - common_bits));
+  // About eight segments a bucket (IPv4: one cache line), at most 2^18 buckets (1 MiB,
+  // which stays in L2).
+  const unsigned want = ceil_log2(segments.size());
+  bucket_bits = std::min(std::clamp(want > 3 ? want - 3 : 1u, 4u, 18u), bits - common_bits);
+  const std::size_t buckets = std::size_t{1} << bucket_bits;
+  index.resize(buckets + 1);
+  const Key base = common_bits == 0 ? Key{0} : static_cast<Key>(common << (bits - common_bits));
+  const unsigned shift = bits - common_bits - bucket_bits;
+  std::size_t segment = 0;
+  for (std::size_t b = 0; b < buckets; ++b) {
+    const Key bucket_start = static_cast<Key>(base | (static_cast<Key>(b) << shift));
+    while (segment + 1 < segments.size() && start_of(segments[segment + 1]) <= bucket_start)
+      ++segment;
+    index[b] = static_cast<std::uint32_t>(segment);
+  }
+  index[buckets] = static_cast<std::uint32_t>(segments.size() - 1);
+}
+
+template <class Key>
+std::uint32_t PrefixTable::Family<Key>::find_label(Key key) const noexcept {
+  const Stored* first = segments.data();
+  const Stored* last = first + segments.size();
+  if (!index.empty()) {
+    constexpr unsigned bits = key_bits<Key>();
+    const Key top = common_bits == 0 ? Key{0} : static_cast<Key>(key >> (bits - common_bits));
+    if (top == common) {
+      const unsigned shift = bits - common_bits - bucket_bits;
+      const auto bucket = static_cast<std::size_t>((key >> shift) & ((Key{1} << bucket_bits) - 1));
+      last = first + index[bucket + 1] + 1;
+      first = first + index[bucket];
+    }
+  }
+  // The last segment starting at or below key; the first one starts at 0.
+  const Stored* it =
+      std::upper_bound(first, last, key, [](Key k, const Stored& s) { return k < start_of(s); });
+  return (it - 1)->label;
+}
+
+template <class Key>
+std::size_t PrefixTable::Family<Key>::memory_bytes() const noexcept {
+  return segments.capacity() * sizeof(Stored) + index.capacity() * sizeof(std::uint32_t);
+}
+
+PrefixTable PrefixTable::build(std::vector<Entry> entries) {
+  std::vector<Family<std::uint32_t>::Network> v4;
+  std::vector<Family<std::uint64_t>::Network> v6;
+  std::vector<Family<uint128>::Network> v6_long;
+  for (const Entry& e : entries) {
+    if (e.value > kMaxValue) throw std::length_error("prefix table: more than 2^24 entry values");
+    if (e.prefix.network.is_v4()) {
+      v4.push_back({e.prefix.network.v4_value(), e.value, e.prefix.length});
+    } else if (e.prefix.length <= 64) {
+      v6.push_back({static_cast<std::uint64_t>(e.prefix.network.v6_value() >> 64), e.value,
+                    e.prefix.length});
+    } else {
+      v6_long.push_back({e.prefix.network.v6_value(), e.value, e.prefix.length});
+    }
+  }
+  entries.clear();
+  entries.shrink_to_fit();
+  const auto sort_unique = [](auto& networks) {
+    // stable: the first of several entries for one network is kept
+    std::stable_sort(networks.begin(), networks.end(), [](const auto& a, const auto& b) {
+      return a.start != b.start ? a.start < b.start : a.length < b.length;
+    });
+    networks.erase(std::unique(networks.begin(), networks.end(),
+                               [](const auto& a, const auto& b) {
+                                 return a.start == b.start && a.length == b.length;
+                               }),
+                   networks.end());
+  };
+  sort_unique(v4);
+  sort_unique(v6);
+  sort_unique(v6_long);
+  PrefixTable table;
+  table.v4_.build(v4);
+  table.v6_.build(v6);
+  table.v6_long_.build(v6_long);
+  return table;
+}
+
+std::optional<PrefixMatch> PrefixTable::lookup(const IpAddress& address) const noexcept {
+  std::uint32_t label = 0;
+  if (address.is_v4()) {
+    if (v4_.segments.empty()) return std::nullopt;  // default-constructed: never built
+    label = v4_.find_label(address.v4_value());
+  } else {
+    if (v6_.segments.empty()) return std::nullopt;
+    const uint128 key = address.v6_value();
+    // Only networks longer than /64 are here: one that matches is the most specific.
+    if (v6_long_.segments.size() > 1) label = v6_long_.find_label(key);
+    if (label == 0) label = v6_.find_label(static_cast<std::uint64_t>(key >> 64));
+  }
+  if (label == 0) return std::nullopt;
+  // The covering network is the address cut to the network's length.
+  return PrefixMatch{label >> 8, Prefix::of(address, (label & 0xffu) - 1)};
+}
+
+std::size_t PrefixTable::memory_bytes() const noexcept {
+  return v4_.memory_bytes() + v6_.memory_bytes() + v6_long_.memory_bytes();
+}
+
+template struct PrefixTable::Family<std::uint32_t>;
+template struct PrefixTable::Family<std::uint64_t>;
+template struct PrefixTable::Family<uint128>;
+
+}  // namespace spoa::iprep

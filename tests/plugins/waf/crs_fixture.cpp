@@ -3,29 +3,62 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <system_error>
+
+#include <unistd.h>
 
 namespace spoa::waf::testing {
+
+namespace {
+
+// CTest runs every test case as a process of its own, two at a time, and the release, ASan
+// and TSan builds may run side by side: each process gets a folder of its own, or one
+// process's set-up removes or rewrites the audit log and rule files another one is reading.
+class ScratchFolder {
+ public:
+  ScratchFolder()
+      : path_(std::filesystem::temp_directory_path() /
+              ("spoa-waf-tests-" + std::to_string(::getpid()))) {
+    std::filesystem::create_directories(path_);
+  }
+  ScratchFolder(const ScratchFolder&) = delete;
+  ScratchFolder& operator=(const ScratchFolder&) = delete;
+  ~ScratchFolder() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Constructed before the shared engine that logs into it, so destroyed after it.
+const std::filesystem::path& scratch_folder() {
+  static const ScratchFolder folder;
+  return folder.path();
+}
+
+}  // namespace
 
 bool crs_installed() {
   return std::filesystem::exists(crs_setup);
 }
 
 std::string audit_log_path() {
-  return (std::filesystem::temp_directory_path() / "spoa-waf-tests" / "audit.log").string();
+  return (scratch_folder() / "audit.log").string();
 }
 
 namespace {
 
 std::string write_rules_file(const std::string& name, const std::string& text) {
-  const auto dir = std::filesystem::temp_directory_path() / "spoa-waf-tests";
-  std::filesystem::create_directories(dir);
-  const auto path = dir / name;
+  const auto path = scratch_folder() / name;
   std::ofstream(path) << text;
   return path.string();
 }
 
 Settings shared_settings() {
-  std::filesystem::create_directories(std::filesystem::temp_directory_path() / "spoa-waf-tests");
   Settings s;
   auto crs_app = [](const std::string& name) {
     AppSettings a;

@@ -135,8 +135,9 @@ TEST_F(ConfigErrors, UnknownKeyInEachSection) {
           at(5, 1, "timeouts.connect: unknown key; expected one of hello, idle, processing, write"),
           at(7, 1, "log.format: unknown key; expected one of level, target"),
           at(9, 1, "metrics.path: unknown key; expected one of listen"),
-          at(13, 1, "plugins.echo.settings: unknown key; expected one of path, messages, config, "
-                      "execution, pool_threads, pool_queue"),
+          at(13, 1,
+             "plugins.echo.settings: unknown key; expected one of path, messages, config, "
+             "execution, pool_threads, pool_queue"),
       }));
 }
 

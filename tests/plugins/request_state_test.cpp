@@ -112,7 +112,8 @@ TEST_F(Fixture, EveryLateCallFromAPluginThreadAfterDoneIsRefused) {
     results.push_back(api.set_var(handle, SPOA_SCOPE_TXN, name_x, &v));
     results.push_back(api.unset_var(handle, SPOA_SCOPE_TXN, name_x));
     results.push_back(api.complete(handle, SPOA_DONE));
-    results.push_back(api.on_abandon(handle, [](void*, spoa_request*) {}, nullptr));
+    results.push_back(api.on_abandon(
+        handle, [](void*, spoa_request*) {}, nullptr));
     results.push_back(api.request_abandoned(handle));
   });
   // Meanwhile the home thread reads the actions, as building the ACK does.
@@ -168,7 +169,9 @@ TEST_F(Fixture, TheAbandonCallbackRunsOnceAndTheOwedCompleteIsRefusedButFreesIt)
   spoa_request* handle = r.handle();
   static std::atomic<int> calls{0};
   calls = 0;
-  ASSERT_EQ(api.on_abandon(handle, [](void*, spoa_request*) { ++calls; }, nullptr), SPOA_OK);
+  ASSERT_EQ(api.on_abandon(
+                handle, [](void*, spoa_request*) { ++calls; }, nullptr),
+            SPOA_OK);
   ASSERT_EQ(r.handler_returned(SPOA_PENDING).phase(), Phase::pending);
   EXPECT_EQ(api.request_abandoned(handle), 0);
   const Request::State after = r.abandon();

@@ -202,9 +202,9 @@ class Waf {
     const TableStats t = table_.stats();
     log_.info("inspections shed (queue full): " + std::to_string(shed) +
               "; response table: stored " + std::to_string(t.stored) + ", joined " +
-              std::to_string(t.taken) + ", expired " + std::to_string(t.expired) +
-              ", evicted " + std::to_string(t.evicted) + ", refused " +
-              std::to_string(t.refused) + ", not found " + std::to_string(t.missing));
+              std::to_string(t.taken) + ", expired " + std::to_string(t.expired) + ", evicted " +
+              std::to_string(t.evicted) + ", refused " + std::to_string(t.refused) +
+              ", not found " + std::to_string(t.missing));
   }
 
   const Settings& settings() const noexcept { return settings_; }

@@ -3,6 +3,7 @@
 // Uses only the SDK, like a third-party plugin; the lookup itself is plain C++ in src/.
 #include <spoa/plugin.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -12,6 +13,8 @@
 #include "geoip_config.hpp"
 #include "geoip_lookup.hpp"
 #include "geoip_metrics.hpp"
+#include "spoa/support/client_address_settings.hpp"
+#include "spoa/support/sdk_glue.hpp"
 
 namespace {
 
@@ -55,16 +58,25 @@ class GeoipPlugin {
       entries.emplace_back(e.key, e.value);
     spoa::geoip::GeoipConfig config;
     try {
-      config = spoa::geoip::parse_config(entries, {"address_arg"});
+      config = spoa::geoip::parse_config(entries, spoa::support::client_address_keys());
     } catch (const spoa::geoip::ConfigError& e) {
       throw spoa::Error(e.what());
     }
+    // The client address keys, read as every bundled plugin reads them (plugins/support).
+    const auto& client_keys = spoa::support::client_address_keys();
     for (const auto& [key, value] : config.other) {
-      if (key == "address_arg") {
-        source_ = value;
-      } else {
+      if (std::find(client_keys.begin(), client_keys.end(), key) == client_keys.end())
         throw spoa::Error("unknown config key '" + key + "'");
-      }
+    }
+    try {
+      client_ = spoa::support::parse_client_address_settings(
+          [&](std::string_view key) -> std::optional<std::string_view> {
+            for (const auto& [k, v] : config.other)
+              if (k == key) return std::string_view(v);
+            return std::nullopt;
+          });
+    } catch (const std::invalid_argument& e) {
+      throw spoa::Error(e.what());
     }
     const auto scope = spoa::parse_scope(config.scope);
     if (!scope)
@@ -125,14 +137,16 @@ class GeoipPlugin {
   }
 
   spoa::Result answer(const spoa::Message& message, spoa::Reply& reply) const {
-    const std::optional<IpAddress> address = client_address(message);
-    if (!address) {
+    const auto client = spoa::support::client_address_of(message, client_);
+    if (!client) {
       no_address_.fetch_add(1, std::memory_order_relaxed);
       log_.debug("message '" + std::string(message.name()) + "': no address in argument '" +
-                 source_ + "', nothing looked up");
+                 client_.address_arg + "', nothing looked up");
       return spoa::Result::done;
     }
-    geoip_->answer(*address, [&](std::string_view name, const GeoValue& value) {
+    const spoa::support::IpAddress& a = client->address;
+    const IpAddress address = a.is_v4() ? IpAddress::v4(a.v4_bytes()) : IpAddress::v6(a.v6_bytes());
+    geoip_->answer(address, [&](std::string_view name, const GeoValue& value) {
       const spoa::Status s = set_value(reply, scope_, name, value);
       if (s != spoa::Status::ok)
         log_.warn("variable '" + std::string(name) + "': " + std::string(to_string(s)));
@@ -141,18 +155,9 @@ class GeoipPlugin {
   }
 
  private:
-  std::optional<IpAddress> client_address(const spoa::Message& message) const {
-    const auto arg = message.find(source_);
-    if (!arg) return std::nullopt;
-    if (auto v4 = arg->as_ipv4()) return IpAddress::v4(v4->bytes);
-    if (auto v6 = arg->as_ipv6()) return IpAddress::v6(v6->bytes);
-    if (auto text = arg->as_bytes()) return IpAddress::parse(*text);
-    return std::nullopt;
-  }
-
   spoa::Logger log_;
   spoa::Scope scope_ = spoa::Scope::txn;
-  std::string source_ = "src";
+  spoa::support::ClientAddressSettings client_;
   std::unique_ptr<spoa::geoip::Geoip> geoip_;
   mutable std::atomic<std::uint64_t> no_address_{0};
 #if SPOA_ABI_MINOR >= 1

@@ -6,7 +6,8 @@ templated only to free loopback ports, a temporary folder and the test databases
 make_fixtures.pl writes (tests/plugins/geoip). Reuses the harness of haproxy_e2e.py.
 
 Cases (--case): country (the variables arrive in request and response headers, from
-several loopback source addresses), reload_under_load (the database file is replaced by
+several loopback source addresses), forwarded (the address a trusted proxy forwards in
+X-Forwarded-For is the one looked up; an untrusted peer's header is not), reload_under_load (the database file is replaced by
 rename while requests run: the answers change, a broken replacement keeps the old data,
 and every request is answered by the agent: zero lost ACKs). Exit 0 pass, 1 fail, 77 skip.
 """
@@ -114,12 +115,12 @@ class GeoipSetup:
         h.wait_until(listening, h.START_TIMEOUT)
         check(self.haproxy.running(), "haproxy exited at start")
 
-    def request(self, source="127.0.0.1", path="/"):
+    def request(self, source="127.0.0.1", path="/", headers=None):
         """GET through HAProxy from `source` (any 127.0.0.0/8 address can be bound)."""
         conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=h.EVENT_TIMEOUT,
                                           source_address=(source, 0))
         try:
-            conn.request("GET", path)
+            conn.request("GET", path, headers=headers or {})
             response = conn.getresponse()
             body = response.read().decode("utf-8", "replace")
             return response.status, {k.lower(): v for k, v in response.getheaders()}, body
@@ -173,6 +174,30 @@ def case_country(setup):
         check(body == "country=DE asn=64496\n", f"from {source}: application saw {body!r}")
     lines, bad = spoe_statuses(setup)
     check(len(lines) >= 3 and not bad, "SPOE exchanges:\n" + "\n".join(bad or lines))
+
+
+def case_forwarded(setup):
+    """127.0.0.2 is a trusted proxy in the example: the address it forwards is the one looked
+    up; the same header from an untrusted peer is ignored."""
+    setup.start()
+    cases = [
+        ("127.0.0.2", "198.51.100.7", "US", "198.51.100.7"),
+        ("127.0.0.2", "198.51.100.7, 127.0.0.2", "US", "198.51.100.7"),
+        ("127.0.0.2", "192.0.2.44", "DE", "192.0.2.44"),
+        ("127.0.0.3", "198.51.100.7", "DE", "127.0.0.3"),
+        ("127.0.0.2", None, "DE", "127.0.0.2"),
+    ]
+    for source, xff, country, client in cases:
+        status, headers, body = setup.request(source, headers={"X-Forwarded-For": xff} if xff
+                                              else None)
+        what = f"from {source} with X-Forwarded-For {xff!r}"
+        check(status == 200 and "x-spoa-error" not in headers, f"{what}: {status} {headers}")
+        check(headers.get("x-geo-country") == country,
+              f"{what}: X-Geo-Country {headers.get('x-geo-country')!r}, expected {country}")
+        check(headers.get("x-geo-client") == client,
+              f"{what}: X-Geo-Client {headers.get('x-geo-client')!r}, expected {client}")
+    lines, bad = spoe_statuses(setup)
+    check(len(lines) >= len(cases) and not bad, "SPOE exchanges:\n" + "\n".join(bad or lines))
 
 
 def case_reload_under_load(setup):
@@ -233,7 +258,8 @@ def case_reload_under_load(setup):
     print(f"reload_under_load: {total} requests ({seen}), {len(lines)} SPOE exchanges, all st=0")
 
 
-CASES = {"country": case_country, "reload_under_load": case_reload_under_load}
+CASES = {"country": case_country, "forwarded": case_forwarded,
+         "reload_under_load": case_reload_under_load}
 
 
 def main():

@@ -91,6 +91,31 @@ TEST_F(GeoipPlugin, SourceAndScopeAreConfigurable) {
   EXPECT_EQ(actions[2], spoa::testing::set_var(SPOA_SCOPE_REQ, "country", V::string("DE")));
 }
 
+TEST_F(GeoipPlugin, TrustedProxyForwardsTheAddressThatIsLookedUp) {
+  Config c = {{"databases.city.file", fixture("city-v1")},
+              {"databases.city.variables.country", "country.iso_code"},
+              {"databases.city.variables.client_ip", "@address"},
+              {"forwarded_header", "x-forwarded-for"},
+              {"trusted_proxies", "10.0.0.0/8"}};
+  start(c);
+  // From a trusted proxy: the rightmost untrusted entry of the header.
+  EXPECT_EQ(
+      call({{"src", V::ipv4("10.1.2.3")}, {"xff", V::string("203.0.113.9, 192.0.2.5, 10.9.9.9")}}),
+      (std::vector<Action>{var("client_ip", V::ipv4("192.0.2.5")),
+                           var("country", V::string("DE"))}));
+  // From anyone else the header is not believed.
+  EXPECT_EQ(call({{"src", V::ipv4("198.51.100.1")}, {"xff", V::string("192.0.2.5")}}),
+            (std::vector<Action>{var("client_ip", V::ipv4("198.51.100.1")),
+                                 var("country", V::string("US"))}));
+}
+
+TEST_F(GeoipPlugin, BadClientAddressSettingFailsInitNamingTheKey) {
+  Config c = city_config();
+  c.emplace_back("trusted_proxies", "10.0.0.300/8");
+  const std::string e = start_error(c);
+  EXPECT_NE(e.find("trusted_proxies"), std::string::npos) << e;
+}
+
 TEST_F(GeoipPlugin, ConfigErrorsFailInitNamingTheKey) {
   Config c = city_config();
   c.emplace_back("colour", "blue");

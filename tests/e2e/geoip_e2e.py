@@ -17,7 +17,6 @@ import os
 import shutil
 import socket
 import sys
-import tempfile
 import threading
 import time
 import traceback
@@ -277,21 +276,8 @@ def main():
     if not (os.path.isfile(args.haproxy) and os.access(args.haproxy, os.X_OK)):
         print(f"SKIP: {args.haproxy} not found")
         return h.SKIP
-    workdir = tempfile.mkdtemp(prefix=f"spoa-geoip-e2e-{args.case}-")
-    setup = GeoipSetup(args, workdir)
-    ok = False
-    try:
-        CASES[args.case](setup)
-        ok = True
-    except Exception:  # noqa: BLE001
-        traceback.print_exc()
-    finally:
-        setup.cleanup()
-        if not ok:
-            setup.dump_logs()
-        shutil.rmtree(workdir, ignore_errors=True)
-    print(f"{args.case}: {'PASS' if ok else 'FAIL'}")
-    return 0 if ok else 1
+    return h.run_case(args.case, CASES[args.case], lambda workdir: GeoipSetup(args, workdir),
+                      f"spoa-geoip-e2e-{args.case}-")
 
 
 if __name__ == "__main__":

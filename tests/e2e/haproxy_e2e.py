@@ -774,6 +774,33 @@ CASES = {
 }
 
 
+def run_case(name, case, make_setup, workdir_prefix):
+    """Runs one case in a fresh temporary folder and reports it: the processes are stopped
+    whatever happens, their logs are printed when the case failed, and the folder is removed.
+    A case may end with SystemExit (SKIP for a part this machine lacks): its code is the
+    result. Otherwise returns the process exit status: 0 passed, 1 failed."""
+    workdir = tempfile.mkdtemp(prefix=workdir_prefix)
+    setup = make_setup(workdir)
+    ok = False
+    ended = None
+    try:
+        case(setup)
+        ok = True
+    except SystemExit as end:
+        ended = end.code
+    except Exception:  # noqa: BLE001 - every failure is reported with the logs
+        traceback.print_exc()
+    finally:
+        setup.cleanup()
+        if not ok and ended is None:
+            setup.dump_logs()
+        shutil.rmtree(workdir, ignore_errors=True)
+    if ended is not None:
+        return ended
+    print(f"{name}: {'PASS' if ok else 'FAIL'}")
+    return 0 if ok else 1
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spoa-host", required=True)
@@ -791,21 +818,8 @@ def main():
               "(test.sh does: scripts/bootstrap.sh)")
         return SKIP
 
-    workdir = tempfile.mkdtemp(prefix=f"spoa-e2e-{args.case}-")
-    setup = Setup(args, workdir)
-    ok = False
-    try:
-        CASES[args.case](setup)
-        ok = True
-    except Exception:  # noqa: BLE001 - every failure is reported with the logs
-        traceback.print_exc()
-    finally:
-        setup.cleanup()
-        if not ok:
-            setup.dump_logs()
-        shutil.rmtree(workdir, ignore_errors=True)
-    print(f"{args.case}: {'PASS' if ok else 'FAIL'}")
-    return 0 if ok else 1
+    return run_case(args.case, CASES[args.case], lambda workdir: Setup(args, workdir),
+                    f"spoa-e2e-{args.case}-")
 
 
 if __name__ == "__main__":

@@ -22,13 +22,13 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from haproxy_e2e import SKIP, Failure, Process, check, read, substitute, wait_until, write  # noqa: E402
+from haproxy_e2e import (SKIP, Failure, Process, check, read, run_case, substitute,  # noqa: E402
+                         wait_until, write)  # noqa: E402
 
 LISTED = "127.0.0.5"        # in the block list
 ALLOWED = "127.0.0.10"      # in the block list's 127.0.0.0/28 and in the allowlist
@@ -494,26 +494,8 @@ def main():
                                       os.access(args.haproxy, os.X_OK)):
         print(f"SKIP: {args.haproxy} not found (scripts/bootstrap.sh installs haproxy)")
         return SKIP
-    workdir = tempfile.mkdtemp(prefix=f"spoa-iprep-{args.case}-")
-    setup = Setup(args, workdir)
-    ok = False
-    try:
-        CASES[args.case](setup)
-        ok = True
-    except SystemExit as e:
-        setup.cleanup()
-        shutil.rmtree(workdir, ignore_errors=True)
-        return e.code
-    except Exception:  # noqa: BLE001 - reported with the logs
-        traceback.print_exc()
-    finally:
-        if setup.processes or not ok:
-            setup.cleanup()
-        if not ok:
-            setup.dump_logs()
-        shutil.rmtree(workdir, ignore_errors=True)
-    print(f"{args.case}: {'PASS' if ok else 'FAIL'}")
-    return 0 if ok else 1
+    return run_case(args.case, CASES[args.case], lambda workdir: Setup(args, workdir),
+                    f"spoa-iprep-{args.case}-")
 
 
 if __name__ == "__main__":

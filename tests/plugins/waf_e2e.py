@@ -16,15 +16,13 @@ import concurrent.futures
 import http.client
 import os
 import re
-import shutil
 import signal
 import sys
-import tempfile
 import time
 import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from haproxy_e2e import (SKIP, Process, check, free_port, read, substitute,  # noqa: E402
+from haproxy_e2e import (SKIP, Process, check, free_port, read, run_case, substitute,  # noqa: E402
                          wait_until, write)
 
 CRS_SETUP = "/etc/modsecurity/crs/crs-setup.conf"
@@ -552,21 +550,8 @@ def main():
         print(f"SKIP: {CRS_SETUP} not found (apt install modsecurity-crs)")
         return SKIP
 
-    workdir = tempfile.mkdtemp(prefix=f"spoa-waf-e2e-{args.case}-")
-    setup = WafSetup(args, workdir)
-    ok = False
-    try:
-        CASES[args.case](setup)
-        ok = True
-    except Exception:  # noqa: BLE001 - every failure is reported with the logs
-        traceback.print_exc()
-    finally:
-        setup.cleanup()
-        if not ok:
-            setup.dump_logs()
-        shutil.rmtree(workdir, ignore_errors=True)
-    print(f"{args.case}: {'PASS' if ok else 'FAIL'}")
-    return 0 if ok else 1
+    return run_case(args.case, CASES[args.case], lambda workdir: WafSetup(args, workdir),
+                    f"spoa-waf-e2e-{args.case}-")
 
 
 if __name__ == "__main__":

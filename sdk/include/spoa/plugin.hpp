@@ -1068,36 +1068,37 @@ class Metric {
   Status add(std::uint64_t delta = 1,
              std::initializer_list<std::string_view> labels = {}) const noexcept {
     if (metric_ == nullptr) return Status::unsupported;
-    std::array<spoa_str, 8> raw{};
-    if (labels.size() > raw.size()) return Status::invalid_argument;
-    std::size_t n = 0;
-    for (std::string_view l : labels)
-      raw[n++] = to_str(l);
-    return detail::to_status(host_->metric_add(metric_, raw.data(), n, delta));
+    return with_labels(labels, [&](const spoa_str* raw, std::size_t n) {
+      return host_->metric_add(metric_, raw, n, delta);
+    });
   }
   /* Histograms: records `value` in the series of these label values. */
   Status observe(double value, std::initializer_list<std::string_view> labels = {}) const noexcept {
     if (metric_ == nullptr) return Status::unsupported;
-    std::array<spoa_str, 8> raw{};
-    if (labels.size() > raw.size()) return Status::invalid_argument;
-    std::size_t n = 0;
-    for (std::string_view l : labels)
-      raw[n++] = to_str(l);
-    return detail::to_status(host_->metric_observe(metric_, raw.data(), n, value));
+    return with_labels(labels, [&](const spoa_str* raw, std::size_t n) {
+      return host_->metric_observe(metric_, raw, n, value);
+    });
   }
   /* Gauges: sets the series of these label values to `value`. */
   Status set(double value, std::initializer_list<std::string_view> labels = {}) const noexcept {
     if (metric_ == nullptr || !SPOA_HOST_HAS(host_, metric_set)) return Status::unsupported;
+    return with_labels(labels, [&](const spoa_str* raw, std::size_t n) {
+      return host_->metric_set(metric_, raw, n, value);
+    });
+  }
+  explicit operator bool() const noexcept { return metric_ != nullptr; }
+
+ private:
+  /* The label values as the C table takes them, without allocating. */
+  template <class Call>
+  static Status with_labels(std::initializer_list<std::string_view> labels, Call call) noexcept {
     std::array<spoa_str, 8> raw{};
     if (labels.size() > raw.size()) return Status::invalid_argument;
     std::size_t n = 0;
     for (std::string_view l : labels)
       raw[n++] = to_str(l);
-    return detail::to_status(host_->metric_set(metric_, raw.data(), n, value));
+    return detail::to_status(call(raw.data(), n));
   }
-  explicit operator bool() const noexcept { return metric_ != nullptr; }
-
- private:
   const spoa_host_api* host_ = nullptr;
   spoa_metric* metric_ = nullptr;
 };

@@ -27,8 +27,8 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from haproxy_e2e import (SKIP, Failure, Process, check, read, run_case, substitute,  # noqa: E402
-                         wait_until, write)  # noqa: E402
+from haproxy_e2e import (SKIP, Failure, Process, agent_metrics, check, read, run_case,  # noqa: E402
+                         substitute, wait_until, write)  # noqa: E402
 
 LISTED = "127.0.0.5"        # in the block list
 ALLOWED = "127.0.0.10"      # in the block list's 127.0.0.0/28 and in the allowlist
@@ -94,6 +94,8 @@ class Setup:
                           "spoa-host.toml")
         text = substitute(text, "[server]\n", "[server]\nthreads = 2\n", "spoa-host.toml")
         text += '\n[log]\nlevel = "debug"\ntarget = "stderr"\n'
+        # The plugin's own series (ABI 1.1 metrics) are read back by the cases.
+        text += '\n[metrics]\nlisten = "127.0.0.254:0"\n'
         if crowdsec:
             text = substitute(text, "# [plugins.iprep.config.sources.crowdsec]\n"
                               "# type = \"crowdsec\"\n"
@@ -230,6 +232,29 @@ def case_deny_allow_forwarded(setup):
     expect(setup, UNTRUSTED, 200, headers={"X-Forwarded-For": ALLOWED}, client=UNTRUSTED,
            what="untrusted peer claiming an allowlisted address")
     expect_every_exchange_answered(setup, 7)
+    # The plugin's metrics, through the real host's /metrics: two listed clients (one
+    # forwarded), one allowlisted, three sources loaded. Lookups are handed to the host once
+    # a second, so wait for them rather than read the first scrape.
+    check(wait_until(lambda: iprep_series(setup).get(("lookups_total", "result", "listed"), 0)
+                     >= 2 and iprep_series(setup).get(("lookups_total", "result", "allowed"), 0)
+                     >= 1, 30), f"lookups by result not exported: {iprep_series(setup)}")
+    series = iprep_series(setup)
+    for source in ("office", "firehol", "scores"):
+        check(series.get(("source_entries", "source", source), 0) >= 1,
+              f"source {source}: no entries exported: {series}")
+        check(series.get(("source_last_success_seconds", "source", source), 0) > 0,
+              f"source {source}: no last successful load exported: {series}")
+
+
+def iprep_series(setup):
+    """spoa_plugin_iprep_* samples from the agent's /metrics, keyed (metric, label, value) by
+    the label after plugin="iprep"."""
+    samples = {}
+    for series, value in agent_metrics(setup.agent).items():
+        m = re.fullmatch(r'spoa_plugin_iprep_(\w+)\{plugin="iprep",(\w+)="([^"]*)"[^}]*\}', series)
+        if m:
+            samples[(m.group(1), m.group(2), m.group(3))] = value
+    return samples
 
 
 def case_reload_under_load(setup):

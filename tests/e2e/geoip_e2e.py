@@ -67,6 +67,8 @@ class GeoipSetup:
         toml = h.substitute(toml, "/var/lib/GeoIP/GeoLite2-City.mmdb", self.city, "spoa-host.toml")
         toml = h.substitute(toml, "/var/lib/GeoIP/GeoLite2-ASN.mmdb", self.asn, "spoa-host.toml")
         toml = "[log]\nlevel = \"debug\"\ntarget = \"stderr\"\n\n" + toml
+        # The plugin's own series (ABI 1.1 metrics) are read back by the country case.
+        toml = "[metrics]\nlisten = \"127.0.0.254:0\"\n\n" + toml
         self.toml_path = os.path.join(self.workdir, "spoa-host.toml")
         h.write(self.toml_path, toml)
 
@@ -173,6 +175,16 @@ def case_country(setup):
         check(body == "country=DE asn=64496\n", f"from {source}: application saw {body!r}")
     lines, bad = spoe_statuses(setup)
     check(len(lines) >= 3 and not bad, "SPOE exchanges:\n" + "\n".join(bad or lines))
+    # The plugin's metrics through the real host's /metrics. Lookups are handed over by the
+    # watcher thread's periodic tick: wait for them.
+    found = 'spoa_plugin_geoip_lookups_total{plugin="geoip",database="city",result="found"}'
+    check(h.wait_until(lambda: h.agent_metrics(setup.agent).get(found, 0) >= 3, h.EVENT_TIMEOUT),
+          f"{found} did not reach 3: {h.agent_metrics(setup.agent)}")
+    samples = h.agent_metrics(setup.agent)
+    for database in ("city", "asn"):
+        for name in ("database_records", "database_last_load_success_timestamp_seconds"):
+            series = f'spoa_plugin_geoip_{name}{{plugin="geoip",database="{database}"}}'
+            check(samples.get(series, 0) > 0, f"{series} not exported: {samples}")
 
 
 def case_forwarded(setup):

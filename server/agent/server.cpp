@@ -97,6 +97,7 @@ int Server::run() {
   }
   start_workers();
   state_ = State::running;
+  sample_stalls();
   for (size_t i = 0; i < listeners_.size(); ++i)
     accept(i);
   if (on_ready_) on_ready_();
@@ -149,6 +150,7 @@ void Server::start_workers() {
     // Runs on the worker thread: the count and the accept state belong to the main thread.
     worker->set_on_connection_closed(
         [this] { asio::post(io_, [this] { on_connection_closed(); }); });
+    stall_watch_.watch(worker->dispatcher().inline_calls(), i);
     guards_.push_back(asio::make_work_guard(worker->io()));
     workers_.push_back(std::move(worker));
   }
@@ -336,6 +338,15 @@ void Server::reap_retired_generations() {
   });
 }
 
+void Server::sample_stalls() {
+  stall_timer_.expires_after(stall_watch_.period());
+  stall_timer_.async_wait([this](const boost::system::error_code& error) {
+    if (error || state_ == State::stopping || state_ == State::stopped) return;
+    stall_watch_.sample(host::StallWatch::Clock::now());
+    sample_stalls();
+  });
+}
+
 // --- accepting ---------------------------------------------------------------------------
 
 void Server::accept(size_t index) {
@@ -509,6 +520,7 @@ void Server::finish() {
   boost::system::error_code ignored;
   drain_timer_.cancel();
   reap_timer_.cancel();
+  stall_timer_.cancel();
   signals_.cancel(ignored);
   for (auto& worker : workers_) {
     Worker* target = worker.get();

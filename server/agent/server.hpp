@@ -28,7 +28,9 @@
 #include "agent/engine_settings.hpp"
 #include "agent/listener.hpp"
 #include "config/config.hpp"
+#include "host/dispatcher.hpp"
 #include "host/generation.hpp"
+#include "host/stall_watch.hpp"
 #include "metrics/registry.hpp"
 
 namespace spoa::agent {
@@ -133,6 +135,7 @@ class Server {
   void finish();
 
   void reap_retired_generations();
+  void sample_stalls();
 
   // Settings read once from the config.
   EngineSettings settings_;
@@ -153,6 +156,9 @@ class Server {
   boost::asio::signal_set signals_{io_};
   boost::asio::steady_timer drain_timer_{io_};
   boost::asio::steady_timer reap_timer_{io_};
+  boost::asio::steady_timer stall_timer_{io_};
+  // Samples every worker's inline call (host/stall_watch.hpp); main thread only.
+  host::StallWatch stall_watch_{host::stall_threshold};
   State state_ = State::created;
 
   std::vector<std::unique_ptr<Listener>> listeners_;

@@ -1,5 +1,6 @@
 #include "host/dispatcher.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <exception>
 #include <string>
@@ -30,31 +31,50 @@ void log_failure(std::string_view peer, const RouteName& name) {
                name.plugin, name.message);
 }
 
+// Out of line: the hot path below keeps only the call.
+[[gnu::cold, gnu::noinline]] void log_bad_result(std::string_view peer, const Route& route,
+                                                 int32_t result) {
+  log::limited(log::Category::plugin, log::Level::warn, fields(peer, *route.name),
+               "{}plugin {}: handler for \"{}\" returned {}, which is not a spoa_result; "
+               "treated as FAILED",
+               peer_prefix(peer), route.name->plugin, route.message, result);
+}
+
+[[gnu::cold, gnu::noinline]] void log_threw(std::string_view peer, const Route& route,
+                                            const char* what) {
+  if (what != nullptr) {
+    log::limited(log::Category::plugin, log::Level::error, fields(peer, *route.name),
+                 "{}plugin {}: handler for \"{}\" threw through the C ABI: {}", peer_prefix(peer),
+                 route.name->plugin, route.message, what);
+  } else {
+    log::limited(log::Category::plugin, log::Level::error, fields(peer, *route.name),
+                 "{}plugin {}: handler for \"{}\" threw through the C ABI", peer_prefix(peer),
+                 route.name->plugin, route.message);
+  }
+}
+
 // The handler through the C ABI. A C++ plugin that lets an exception escape its handler
 // (without the SDK wrapper, which catches) would otherwise unwind through the host's
 // thread and leave this NOTIFY unanswered; it is a FAILED call instead, counted apart.
-int32_t call_handler(std::string_view peer, const Route& route, Request& request,
-                     const spoa_arg* args, size_t nargs) {
+// Inlined into the per-message loop: it runs once per message.
+[[gnu::always_inline]] inline int32_t call_handler(std::string_view peer, const Route& route,
+                                                   Request& request, const spoa_arg* args,
+                                                   size_t nargs) {
   try {
     const HandlerScope scope(request);
     const int32_t result =
         route.handler(route.user, request.handle(), {route.message.data(), route.message.size()},
                       nargs == 0 ? nullptr : args, nargs);
-    if (result == SPOA_DONE || result == SPOA_FAILED || result == SPOA_PENDING) return result;
-    log::limited(log::Category::plugin, log::Level::warn, fields(peer, *route.name),
-                 "{}plugin {}: handler for \"{}\" returned {}, which is not a spoa_result; "
-                 "treated as FAILED",
-                 peer_prefix(peer), route.name->plugin, route.message, result);
+    if (result == SPOA_DONE || result == SPOA_FAILED || result == SPOA_PENDING) [[likely]] {
+      return result;
+    }
+    log_bad_result(peer, route, result);
   } catch (const std::exception& e) {
     request.threw = true;
-    log::limited(log::Category::plugin, log::Level::error, fields(peer, *route.name),
-                 "{}plugin {}: handler for \"{}\" threw through the C ABI: {}", peer_prefix(peer),
-                 route.name->plugin, route.message, e.what());
+    log_threw(peer, route, e.what());
   } catch (...) {
     request.threw = true;
-    log::limited(log::Category::plugin, log::Level::error, fields(peer, *route.name),
-                 "{}plugin {}: handler for \"{}\" threw through the C ABI", peer_prefix(peer),
-                 route.name->plugin, route.message);
+    log_threw(peer, route, nullptr);
   }
   return SPOA_FAILED;
 }
@@ -64,12 +84,22 @@ void post_home(Request& request, uint64_t generation) {
 }
 }  // namespace
 
-Dispatcher::Dispatcher(RequestPool& pool)
-    : pool_(pool),
-      clock_(metrics::TickClock::instance()),
-      stall_ticks_(static_cast<uint64_t>(
-          static_cast<double>(std::chrono::nanoseconds(stall_threshold).count()) /
-          clock_.ns_per_tick())) {}
+Dispatcher::Dispatcher(RequestPool& pool) : pool_(pool), clock_(metrics::TickClock::instance()) {}
+
+void Dispatcher::report_stall(std::string_view peer, const Route& route, const Request& request) {
+  if (metrics_ != nullptr) {
+    if (auto* series = metrics_->plugin(request.plugin_series)) series->stalls.add();
+  }
+  const auto held = std::chrono::duration_cast<std::chrono::milliseconds>(
+      InlineCallMarker::Clock::now() - inline_calls_.flagged_since());
+  log::limited(log::Category::plugin, log::Level::warn, fields(peer, *route.name),
+               "{}plugin {}: inline handler for message \"{}\" held its I/O thread for at "
+               "least {} ms (over {} ms: every connection of that thread waited); set "
+               "execution = \"pool\" in [plugins.{}] if it blocks",
+               peer_prefix(peer), route.name->plugin, route.message,
+               std::max(held, std::chrono::milliseconds(stall_threshold)).count(),
+               stall_threshold.count(), route.name->plugin);
+}
 
 void Dispatcher::count(const Request& request, PluginOutcome outcome) {
   if (metrics_ == nullptr) return;
@@ -82,6 +112,60 @@ void Dispatcher::count_result(const Request& request, PluginOutcome outcome, uin
   if (series == nullptr) return;
   series->count(outcome);
   series->duration.observe_ns(clock_.elapsed_ns(request.dispatched, now));
+}
+
+inline void Dispatcher::dispatch_inline(const Route& route, const spop::NotifyDecoder& notify,
+                                        const spop::Message& message, NotifyCall& call,
+                                        Request& request) {
+  // Filled in place: the reserved fields stay the zeros resize() wrote.
+  const std::span<const spop::Arg> message_args = notify.args(message);
+  const size_t nargs = message_args.size();
+  if (args_.size() < nargs) args_.resize(nargs);
+  for (size_t i = 0; i < nargs; ++i) {
+    const spop::Arg& arg = message_args[i];
+    args_[i].name = {arg.name.data(), arg.name.size()};
+    args_[i].value = to_abi(arg.value);
+  }
+  const spoa_arg* args = args_.data();
+  if (route.legacy_args) {
+    legacy_args_.clear();
+    for (size_t i = 0; i < nargs; ++i)
+      legacy_args_.push_back(to_legacy(args_[i]));
+    // The plugin reads the 1.0 layout through the 1.1 type: it was compiled against 1.0.
+    args = reinterpret_cast<const spoa_arg*>(legacy_args_.data());
+  }
+  // request.facts stays null: request_context() reads the call itself during the handler.
+
+  // The clock only for the latency histogram: stalls are found by the StallWatch.
+  uint64_t end = 0;
+  if (metrics_ != nullptr) request.dispatched = clock_.now();
+  const uint64_t mark = inline_calls_.enter(route.name);
+  const int32_t result = call_handler(call.peer, route, request, args, nargs);
+  if (inline_calls_.leave(mark)) [[unlikely]] {
+    report_stall(call.peer, route, request);
+  }
+  if (metrics_ != nullptr) end = clock_.now();
+
+  const Request::State after = request.handler_returned(result);
+  switch (after.phase()) {
+    case Phase::pending:
+      count(request, PluginOutcome::pending);
+      ++call.pending;
+      return;
+    case Phase::done:
+      // Done, or completed by another thread before the handler returned PENDING.
+      request.delivered = true;
+      if (after.returned_pending()) count(request, PluginOutcome::pending);
+      count_result(request, PluginOutcome::done, end);
+      return;
+    default:
+      request.delivered = true;
+      if (after.returned_pending()) count(request, PluginOutcome::pending);
+      log_failure(call.peer, *route.name);
+      request.actions.clear();
+      count_result(request, request.threw ? PluginOutcome::exception : PluginOutcome::failed, end);
+      return;
+  }
 }
 
 uint32_t Dispatcher::dispatch(const Generation& generation, const spop::NotifyDecoder& notify,
@@ -112,7 +196,7 @@ uint32_t Dispatcher::dispatch(const Generation& generation, const spop::NotifyDe
     call.requests.push_back(request);
 
     if (route->pool != nullptr) {
-      request->dispatched = clock_.now();
+      if (metrics_ != nullptr) request->dispatched = clock_.now();
       if (dispatch_to_pool(*route, notify, message, call, *request)) {
         count(*request, PluginOutcome::pending);
         ++call.pending;
@@ -131,67 +215,6 @@ uint32_t Dispatcher::dispatch(const Generation& generation, const spop::NotifyDe
     dispatch_inline(*route, notify, message, call, *request);
   }
   return call.pending;
-}
-
-void Dispatcher::dispatch_inline(const Route& route, const spop::NotifyDecoder& notify,
-                                 const spop::Message& message, NotifyCall& call, Request& request) {
-  // Filled in place: the reserved fields stay the zeros resize() wrote.
-  const std::span<const spop::Arg> message_args = notify.args(message);
-  const size_t nargs = message_args.size();
-  if (args_.size() < nargs) args_.resize(nargs);
-  for (size_t i = 0; i < nargs; ++i) {
-    const spop::Arg& arg = message_args[i];
-    args_[i].name = {arg.name.data(), arg.name.size()};
-    args_[i].value = to_abi(arg.value);
-  }
-  const spoa_arg* args = args_.data();
-  if (route.legacy_args) {
-    legacy_args_.clear();
-    for (size_t i = 0; i < nargs; ++i)
-      legacy_args_.push_back(to_legacy(args_[i]));
-    // The plugin reads the 1.0 layout through the 1.1 type: it was compiled against 1.0.
-    args = reinterpret_cast<const spoa_arg*>(legacy_args_.data());
-  }
-  // request.facts stays null: request_context() reads the call itself during the handler.
-
-  const uint64_t start = clock_.now();
-  request.dispatched = start;
-  const int32_t result = call_handler(call.peer, route, request, args, nargs);
-  const uint64_t end = clock_.now();
-
-  if (end - start > stall_ticks_) {
-    if (metrics_ != nullptr) {
-      if (auto* series = metrics_->plugin(request.plugin_series)) series->stalls.add();
-    }
-    log::limited(log::Category::plugin, log::Level::warn, fields(call.peer, *route.name),
-                 "{}plugin {}: inline handler for message \"{}\" held its I/O thread for {} ms "
-                 "(over {} ms: every connection of that thread waited); set execution = "
-                 "\"pool\" in [plugins.{}] if it blocks",
-                 peer_prefix(call.peer), route.name->plugin, route.message,
-                 clock_.elapsed_ns(start, end) / 1000000, stall_threshold.count(),
-                 route.name->plugin);
-  }
-
-  const Request::State after = request.handler_returned(result);
-  switch (after.phase()) {
-    case Phase::pending:
-      count(request, PluginOutcome::pending);
-      ++call.pending;
-      return;
-    case Phase::done:
-      // Done, or completed by another thread before the handler returned PENDING.
-      request.delivered = true;
-      if (after.returned_pending()) count(request, PluginOutcome::pending);
-      count_result(request, PluginOutcome::done, end);
-      return;
-    default:
-      request.delivered = true;
-      if (after.returned_pending()) count(request, PluginOutcome::pending);
-      log_failure(call.peer, *route.name);
-      request.actions.clear();
-      count_result(request, request.threw ? PluginOutcome::exception : PluginOutcome::failed, end);
-      return;
-  }
 }
 
 bool Dispatcher::dispatch_to_pool(const Route& route, const spop::NotifyDecoder& notify,

@@ -21,6 +21,7 @@
 #include "host/generation.hpp"
 #include "host/legacy_abi.hpp"
 #include "host/request.hpp"
+#include "host/stall_watch.hpp"
 #include "metrics/thread_metrics.hpp"
 #include "metrics/tick_clock.hpp"
 #include "spop/ack.hpp"
@@ -47,6 +48,8 @@ struct NotifyCall {
 
 // An inline handler call slower than this held its I/O thread: logged and counted as a
 // stall (spoa_host_plugin_stalls_total), so the operator sees which plugin needs a pool.
+// Found by a StallWatch sampling every stall_threshold / 2: a call is caught once it has
+// run for between stall_threshold and 1.5 x stall_threshold.
 inline constexpr std::chrono::milliseconds stall_threshold{10};
 
 class Dispatcher {
@@ -74,18 +77,26 @@ class Dispatcher {
   // The connection is gone: no ACK; everything is released or abandoned.
   void abandon(NotifyCall& call);
 
+  // The inline call this thread runs now, for a StallWatch on another thread.
+  const InlineCallMarker& inline_calls() const { return inline_calls_; }
+
  private:
-  void dispatch_inline(const Route& route, const spop::NotifyDecoder& notify,
-                       const spop::Message& message, NotifyCall& call, Request& request);
+  // Inlined into dispatch(), its only caller: once per message, the call overhead shows.
+  [[gnu::always_inline]] inline void dispatch_inline(const Route& route,
+                                                     const spop::NotifyDecoder& notify,
+                                                     const spop::Message& message, NotifyCall& call,
+                                                     Request& request);
   bool dispatch_to_pool(const Route& route, const spop::NotifyDecoder& notify,
                         const spop::Message& message, NotifyCall& call, Request& request);
   void count_result(const Request& request, metrics::PluginOutcome outcome, uint64_t now);
   void count(const Request& request, metrics::PluginOutcome outcome);
 
+  void report_stall(std::string_view peer, const Route& route, const Request& request);
+
   RequestPool& pool_;
   metrics::ThreadMetrics* metrics_ = nullptr;
   const metrics::TickClock& clock_;
-  uint64_t stall_ticks_;
+  InlineCallMarker inline_calls_;
   std::vector<spoa_arg> args_;          // scratch, reused so the hot path does not allocate
   std::vector<LegacyArg> legacy_args_;  // the same in the 1.0 layout, for 1.0-built plugins
 };

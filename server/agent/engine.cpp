@@ -18,8 +18,6 @@ constexpr std::string_view spop_version = "2.0";
 constexpr size_t max_disconnect_message = 255;
 // Room asked for in the connection's own buffer beyond what the frame length says.
 constexpr size_t own_read_chunk = 16 * 1024;
-// In-flight records kept for reuse once the NOTIFYs they served are answered.
-constexpr size_t spare_in_flight = 8;
 // Read-time vectors beyond this capacity are dropped once empty (after a burst).
 constexpr size_t kept_read_times = 256;
 
@@ -480,22 +478,12 @@ void Engine::finish_in_flight(InFlight* in_flight) {
   free_in_flight(in_flight);
 }
 
-Engine::InFlight* Engine::new_in_flight() {
-  if (free_in_flight_.empty()) {
-    in_flight_storage_.push_back(std::make_unique<InFlight>());
-    return in_flight_storage_.back().get();
-  }
-  InFlight* in_flight = free_in_flight_.back();
-  free_in_flight_.pop_back();
-  return in_flight;
+Engine::InFlight* Engine::grow_in_flight() {
+  in_flight_storage_.push_back(std::make_unique<InFlight>());
+  return in_flight_storage_.back().get();
 }
 
-void Engine::free_in_flight(InFlight* in_flight) {
-  in_flight->weight = 1;
-  if (free_in_flight_.size() < spare_in_flight) [[likely]] {
-    free_in_flight_.push_back(in_flight);
-    return;
-  }
+void Engine::drop_in_flight(InFlight* in_flight) {
   // A burst is over: give its records back. Storage is small, a linear find is fine.
   const auto it = std::find_if(in_flight_storage_.begin(), in_flight_storage_.end(),
                                [&](const auto& owned) { return owned.get() == in_flight; });

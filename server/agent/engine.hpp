@@ -140,8 +140,26 @@ class Engine {
   void send_ack(InFlight& in_flight);
   void finish_in_flight(InFlight* in_flight);
 
-  InFlight* new_in_flight();
-  void free_in_flight(InFlight* in_flight);
+  // In-flight records kept for reuse once the NOTIFYs they served are answered.
+  static constexpr size_t spare_in_flight = 8;
+  // Once per NOTIFY each: the common case inline, growing and shrinking out of line.
+  InFlight* new_in_flight() {
+    if (free_in_flight_.empty()) [[unlikely]]
+      return grow_in_flight();
+    InFlight* in_flight = free_in_flight_.back();
+    free_in_flight_.pop_back();
+    return in_flight;
+  }
+  void free_in_flight(InFlight* in_flight) {
+    in_flight->weight = 1;
+    if (free_in_flight_.size() < spare_in_flight) [[likely]] {
+      free_in_flight_.push_back(in_flight);
+      return;
+    }
+    drop_in_flight(in_flight);
+  }
+  InFlight* grow_in_flight();
+  void drop_in_flight(InFlight* in_flight);
   void link(InFlight* in_flight);
   void unlink(InFlight* in_flight);
 

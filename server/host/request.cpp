@@ -71,11 +71,6 @@ class RequestTable {
 Request::Request() = default;
 Request::~Request() = default;
 
-spoa_request* Request::handle_of(uint32_t slot, uint64_t generation) {
-  const uint64_t value = (uint64_t{slot + 1} << generation_bits) | (generation & generation_mask);
-  return reinterpret_cast<spoa_request*>(static_cast<uintptr_t>(value));
-}
-
 const RouteName* Request::name_of(uint64_t generation) const {
   const uint64_t first = word_.load(std::memory_order_acquire) >> 20;
   if (first != generation && first != ((generation + 1) & generation_mask)) return nullptr;
@@ -230,54 +225,32 @@ RequestPool::~RequestPool() {
   }
 }
 
-Request* RequestPool::acquire(const RouteName* name) {
-  Request* request = nullptr;
-  if (free_count_ != 0) {
-    request = free_[head_];
-    head_ = (head_ + 1) & (free_.size() - 1);
-    --free_count_;
-  } else {
-    request = RequestTable::instance().allocate(*this);
-    if (request == nullptr) return nullptr;
-    all_.push_back(request);
-    ++owned_;
+void Request::trim_job() {
+  // A pool call copies its arguments (a WAF body may be tens of KiB): not kept past a burst.
+  if (job->bytes.capacity() > kept_action_capacity) std::vector<uint8_t>().swap(job->bytes);
+  if (job->legacy_args.capacity() > kept_action_capacity) {
+    std::vector<uint8_t>().swap(job->legacy_args);
   }
-  const uint64_t generation = (request->generation() + 1) & Request::generation_mask;
-  // The new generation first, then its name (see Request::name_of), then running.
-  request->word_.store(Request::pack(generation, Phase::idle, 0), std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_release);
-  request->names_[generation & 1].store(name, std::memory_order_relaxed);
-  request->name = name;
-  request->handle_ = Request::handle_of(request->slot_, generation);
-  request->word_.store(Request::pack(generation, Phase::running, 0), std::memory_order_release);
+}
+
+Request* RequestPool::allocate() {
+  Request* request = RequestTable::instance().allocate(*this);
+  if (request == nullptr) return nullptr;
+  all_.push_back(request);
+  ++owned_;
   return request;
 }
 
-void RequestPool::release(Request& request) {
-  request.word_.store(Request::pack(request.generation(), Phase::idle, 0),
-                      std::memory_order_release);
-  request.instance = nullptr;
-  request.call = nullptr;
-  request.facts = nullptr;
-  request.delivered = false;
-  request.threw = false;
-  request.actions.clear();
-  request.set_vars = request.unset_vars = 0;
-  request.abandon_callback_.store(nullptr, std::memory_order_relaxed);
-  if (free_count_ == free_.size()) {
-    // Grow the ring (doubling: a power of two), unrolled so the oldest free request stays
-    // first.
-    std::vector<Request*> grown;
-    const size_t capacity = free_.empty() ? 16 : free_.size() * 2;
-    grown.reserve(capacity);
-    for (size_t i = 0; i < free_count_; ++i)
-      grown.push_back(free_[(head_ + i) & (free_.size() - 1)]);
-    grown.resize(capacity, nullptr);
-    free_ = std::move(grown);
-    head_ = 0;
-  }
-  free_[(head_ + free_count_) & (free_.size() - 1)] = &request;
-  ++free_count_;
+void RequestPool::grow_ring() {
+  // Doubling (a power of two), unrolled so the oldest free request stays first.
+  std::vector<Request*> grown;
+  const size_t capacity = free_.empty() ? 16 : free_.size() * 2;
+  grown.reserve(capacity);
+  for (size_t i = 0; i < free_count_; ++i)
+    grown.push_back(free_[(head_ + i) & (free_.size() - 1)]);
+  grown.resize(capacity, nullptr);
+  free_ = std::move(grown);
+  head_ = 0;
 }
 
 void deliver(Request& request, uint64_t generation) {

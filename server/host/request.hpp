@@ -229,7 +229,43 @@ class Request {
   static constexpr uint64_t with_phase(uint64_t word, Phase phase) {
     return (word & ~uint64_t{7}) | static_cast<uint64_t>(phase);
   }
-  static spoa_request* handle_of(uint32_t slot, uint64_t generation);
+  static spoa_request* handle_of(uint32_t slot, uint64_t generation) {
+    const uint64_t value = (uint64_t{slot + 1} << generation_bits) | (generation & generation_mask);
+    return reinterpret_cast<spoa_request*>(static_cast<uintptr_t>(value));
+  }
+  // Actions above this capacity are freed when the request goes back to its pool: a burst
+  // of large answers does not stay allocated in every request it touched.
+  static constexpr size_t kept_action_capacity = 4096;
+
+  // RequestPool: the next generation, running, for route `route`.
+  void start(const RouteName* route) {
+    const uint64_t generation = (state().generation() + 1) & generation_mask;
+    // The new generation first, then its name (see name_of), then running.
+    word_.store(pack(generation, Phase::idle, 0), std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);
+    names_[generation & 1].store(route, std::memory_order_relaxed);
+    name = route;
+    handle_ = handle_of(slot_, generation);
+    word_.store(pack(generation, Phase::running, 0), std::memory_order_release);
+  }
+  // RequestPool: back to idle, holding nothing of the call.
+  void reset() {
+    word_.store(pack(state().generation(), Phase::idle, 0), std::memory_order_release);
+    instance = nullptr;
+    call = nullptr;
+    facts = nullptr;
+    delivered = false;
+    threw = false;
+    if (actions.capacity() > kept_action_capacity) [[unlikely]] {
+      std::vector<uint8_t>().swap(actions);
+    } else {
+      actions.clear();
+    }
+    set_vars = unset_vars = 0;
+    abandon_callback_.store(nullptr, std::memory_order_relaxed);
+    if (job) trim_job();
+  }
+  void trim_job();
   State handler_returned_slow(int32_t result);
   bool begin_write_locked(uint64_t generation, State& refused);
 
@@ -269,8 +305,27 @@ class RequestPool {
   RequestPool& operator=(const RequestPool&) = delete;
 
   // nullptr when the process-wide table is full (over a million requests in flight).
-  Request* acquire(const RouteName* name);
-  void release(Request& request);
+  // Once per message each: inline, with growth out of line.
+  Request* acquire(const RouteName* name) {
+    Request* request = nullptr;
+    if (free_count_ != 0) [[likely]] {
+      request = free_[head_];
+      head_ = (head_ + 1) & (free_.size() - 1);
+      --free_count_;
+    } else {
+      request = allocate();
+      if (request == nullptr) return nullptr;
+    }
+    request->start(name);
+    return request;
+  }
+  void release(Request& request) {
+    request.reset();
+    if (free_count_ == free_.size()) [[unlikely]]
+      grow_ring();
+    free_[(head_ + free_count_) & (free_.size() - 1)] = &request;
+    ++free_count_;
+  }
   size_t leased() const { return owned_ - free_count_; }
   CompletionQueue& home() const { return home_; }
 
@@ -283,6 +338,9 @@ class RequestPool {
   size_t free_count_ = 0;
   size_t owned_ = 0;
   std::vector<Request*> all_;
+
+  Request* allocate();
+  void grow_ring();
 };
 
 // Home thread: a transition elsewhere (complete(), a pool handler returning, a late

@@ -245,5 +245,22 @@ TEST(ExecutionPoolQueue, AFullQueueRefusesAtOnce) {
   EXPECT_EQ(b->state().phase(), Phase::failed);
 }
 
+TEST(RequestPoolMemory, ABurstOfLargeAnswersIsGivenBackOnRelease) {
+  ManualQueue home;
+  RequestPool pool(home);
+  Request* big = pool.acquire(intern_route_name("unit", "m"));
+  big->actions.resize(64 * 1024);
+  big->job = std::make_unique<PoolJob>();
+  big->job->bytes.resize(48 * 1024);
+  Request* small = pool.acquire(intern_route_name("unit", "m"));
+  small->actions.resize(100);
+  pool.release(*big);
+  pool.release(*small);
+  EXPECT_EQ(big->actions.capacity(), 0u) << "above the kept capacity: freed";
+  EXPECT_EQ(big->job->bytes.capacity(), 0u);
+  EXPECT_GE(small->actions.capacity(), 100u) << "a small buffer is kept for reuse";
+  EXPECT_TRUE(small->actions.empty());
+}
+
 }  // namespace
 }  // namespace spoa::host

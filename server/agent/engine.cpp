@@ -431,6 +431,7 @@ void Engine::answer(std::span<const uint8_t> payload, uint64_t stream_id, uint64
                  settings_.max_messages_per_notify);
     call.requests.clear();
     call.pending = 0;
+    notify.shrink_to_fit();  // over max_messages_per_notify: surely above its high water
     send_ack(*in_flight);
     free_in_flight(in_flight);
     return;
@@ -438,6 +439,9 @@ void Engine::answer(std::span<const uint8_t> payload, uint64_t stream_id, uint64
   const auto header = static_cast<uint32_t>(spop::frame_header_size(stream_id, frame_id) - 4);
   const uint32_t action_limit = max_frame_size_ > header ? max_frame_size_ - header : 0;
   const uint32_t pending = events_.dispatch(notify, call, action_limit);
+  // The handlers are done with the decoded views (pool calls copied theirs): a burst of
+  // huge NOTIFYs does not leave its vectors on this thread.
+  if (notify.above_high_water()) [[unlikely]] notify.shrink_to_fit();
   if (pending == 0) {
     send_ack(*in_flight);
     free_in_flight(in_flight);

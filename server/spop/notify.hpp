@@ -45,6 +45,12 @@ class NotifyDecoder {
 
   // Drops the decoded messages and frees capacity beyond the initial reservation.
   void shrink_to_fit();
+  // True once a large NOTIFY grew the vectors past what ordinary traffic needs (a few
+  // hundred messages or arguments): the owner then calls shrink_to_fit() between frames.
+  bool above_high_water() const noexcept {
+    return messages_.capacity() > high_water || args_.capacity() > high_water;
+  }
+  static constexpr size_t high_water = 256;
 
  private:
   std::vector<Message> messages_;

@@ -75,6 +75,20 @@ TEST(Notify, TooManyMessagesGetAnEmptyAckAndNoPluginCall) {
   EXPECT_EQ(h.expect_one(FrameType::ack).vars.size(), 4u) << "the limit itself is allowed";
 }
 
+TEST(Notify, AHugeNotifyLeavesNoDecoderMemoryBehind) {
+  EngineSettings settings;
+  settings.max_messages_per_notify = 1000;
+  EngineHarness h(settings);
+  h.handshake();
+  std::vector<Msg> many;
+  for (int i = 0; i < 300; ++i)
+    many.push_back({"now", "v" + std::to_string(i)});
+  h.feed(notify_frame(1, 1, many));
+  EXPECT_EQ(h.expect_one(FrameType::ack).vars.size(), 300u);
+  EXPECT_FALSE(h.scratch().notify.above_high_water())
+      << "the thread's decoder kept the vectors of a 300-message NOTIFY";
+}
+
 TEST(Fragments, AreReassembledAndAnsweredOnce) {
   EngineSettings settings;
   settings.fragmentation = true;

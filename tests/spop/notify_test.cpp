@@ -108,6 +108,23 @@ TEST(NotifyDecoder, UnnamedArgumentIsASingleZeroByte) {
   EXPECT_EQ(args[1].value, Value::null());
 }
 
+TEST(NotifyDecoder, AHugeNotifyRaisesTheHighWaterMarkUntilShrunk) {
+  Bytes payload;
+  for (int i = 0; i < 300; ++i) {  // 300 messages "m" without arguments
+    payload.push_back(1);
+    payload.push_back('m');
+    payload.push_back(0);
+  }
+  NotifyDecoder d;
+  EXPECT_FALSE(d.above_high_water());
+  ASSERT_EQ(d.decode(payload), Error::none);
+  EXPECT_EQ(d.messages().size(), 300u);
+  EXPECT_TRUE(d.above_high_water());
+  d.shrink_to_fit();
+  EXPECT_FALSE(d.above_high_water());
+  EXPECT_TRUE(d.messages().empty());
+}
+
 TEST(NotifyDecoder, NbArgsLargerThanPresentIsRefused) {
   NotifyDecoder d;
   EXPECT_EQ(d.decode(wire(R"(03"msg" 02 01"a" 00)")), Error::bad_nb_args);

@@ -441,7 +441,8 @@ void Engine::answer(std::span<const uint8_t> payload, uint64_t stream_id, uint64
   const uint32_t pending = events_.dispatch(notify, call, action_limit);
   // The handlers are done with the decoded views (pool calls copied theirs): a burst of
   // huge NOTIFYs does not leave its vectors on this thread.
-  if (notify.above_high_water()) [[unlikely]] notify.shrink_to_fit();
+  if (notify.above_high_water()) [[unlikely]]
+    notify.shrink_to_fit();
   if (pending == 0) {
     send_ack(*in_flight);
     free_in_flight(in_flight);

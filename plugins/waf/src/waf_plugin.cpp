@@ -149,7 +149,8 @@ class InspectionJob final : public PoolJob {
         decoded_(std::move(decoded)),
         pending_(std::move(pending)),
         response_(response) {}
-  void run(std::chrono::steady_clock::duration waited) noexcept override;
+  void run() noexcept override;
+  void expire() noexcept override;
   spoa::PendingRequest& pending() noexcept { return pending_; }
 
  private:
@@ -187,7 +188,8 @@ class Waf {
       log_.info("application '" + name + "': " + std::to_string(app.rule_count) + " rules loaded" +
                 (app.settings.detect_only ? " (detect only)" : ""));
     // Started last: if anything above throws, there is no thread to stop.
-    pool_ = std::make_unique<InspectionPool>(settings_.threads, settings_.queue);
+    pool_ = std::make_unique<InspectionPool>(settings_.threads, settings_.queue,
+                                             settings_.queue_timeout);
   }
 
   Waf(const Waf&) = delete;
@@ -197,10 +199,11 @@ class Waf {
   // transactions go, then the rules. What was shed or evicted is said once here (until
   // ABI 1.1's plugin metrics export it live).
   ~Waf() {
-    const std::uint64_t shed = pool_->refused();
+    const PoolStats pool = pool_->stats();
     pool_.reset();
     const TableStats t = table_.stats();
-    log_.info("inspections shed (queue full): " + std::to_string(shed) +
+    log_.info("inspections shed (queue full): " + std::to_string(pool.refused) +
+              ", expired in the queue: " + std::to_string(pool.expired) +
               "; response table: stored " + std::to_string(t.stored) + ", joined " +
               std::to_string(t.taken) + ", expired " + std::to_string(t.expired) + ", evicted " +
               std::to_string(t.evicted) + ", refused " + std::to_string(t.refused) +
@@ -290,12 +293,19 @@ class Waf {
   std::unique_ptr<InspectionPool> pool_;
 };
 
-void InspectionJob::run(std::chrono::steady_clock::duration waited) noexcept {
+void InspectionJob::expire() noexcept {
+  try {
+    waf_.answer_failure(pending_, Failure::timeout, app_.settings.name, decoded_.id);
+  } catch (...) {
+    // Nothing to say it with: the ACK goes out without variables.
+  }
+  pending_.complete(spoa::Result::done);
+}
+
+void InspectionJob::run() noexcept {
   const std::string& id = decoded_.id;
   try {
-    if (waited > waf_.settings().queue_timeout) {
-      waf_.answer_failure(pending_, Failure::timeout, app_.settings.name, id);
-    } else if (!response_) {
+    if (!response_) {
       auto tx = std::make_unique<Transaction>(waf_.engine(), app_, id);
       const Verdict verdict = tx->request(decoded_.request);
       waf_.answer(pending_, verdict, id);

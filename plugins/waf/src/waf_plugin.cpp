@@ -23,6 +23,7 @@
 #include "inspection_pool.hpp"
 #include "settings.hpp"
 #include "transaction_table.hpp"
+#include "waf_metrics.hpp"
 
 namespace {
 
@@ -167,7 +168,8 @@ class Waf {
       : log_(ctx.logger()),
         settings_(read_settings(ctx.config())),
         engine_(load(settings_, log_)),
-        table_(TableLimits{settings_.table_entries, settings_.table_bytes, settings_.table_ttl}) {
+        table_(TableLimits{settings_.table_entries, settings_.table_bytes, settings_.table_ttl}),
+        metrics_(ctx, log_) {
     bool any = false;
     for (const std::string_view name : ctx.messages()) {
       if (name == settings_.request_message) {
@@ -196,8 +198,8 @@ class Waf {
   Waf& operator=(const Waf&) = delete;
 
   // shutdown(): the pool answers every queued inspection before it joins; then the stored
-  // transactions go, then the rules. What was shed or evicted is said once here (until
-  // ABI 1.1's plugin metrics export it live).
+  // transactions go, then the rules. What was shed or evicted is also said once here, for
+  // hosts without plugin metrics (WafMetrics exports it live on ABI 1.1 hosts).
   ~Waf() {
     const PoolStats pool = pool_->stats();
     pool_.reset();
@@ -213,6 +215,7 @@ class Waf {
   const Settings& settings() const noexcept { return settings_; }
   const Engine& engine() const noexcept { return *engine_; }
   Table& table() noexcept { return table_; }
+  WafMetrics& metrics() noexcept { return metrics_; }
 
   void answer(spoa::VarWriter& writer, const Verdict& verdict, std::string_view id) {
     ReplySink sink(writer);
@@ -279,6 +282,7 @@ class Waf {
     auto job =
         std::make_unique<InspectionJob>(*this, *app, std::move(decoded), reply.defer(), response);
     if (auto refused = pool_->submit(std::move(job))) {
+      metrics_.shed();
       auto* j = static_cast<InspectionJob*>(refused.get());
       answer_failure(j->pending(), Failure::overload, app_name, {});
       j->pending().complete(spoa::Result::done);
@@ -290,10 +294,12 @@ class Waf {
   Settings settings_;
   std::unique_ptr<Engine> engine_;
   Table table_;
+  WafMetrics metrics_;  // after table_, before pool_: the pool's drain still counts
   std::unique_ptr<InspectionPool> pool_;
 };
 
 void InspectionJob::expire() noexcept {
+  waf_.metrics().expired();
   try {
     waf_.answer_failure(pending_, Failure::timeout, app_.settings.name, decoded_.id);
   } catch (...) {
@@ -309,10 +315,13 @@ void InspectionJob::run() noexcept {
       auto tx = std::make_unique<Transaction>(waf_.engine(), app_, id);
       const Verdict verdict = tx->request(decoded_.request);
       waf_.answer(pending_, verdict, id);
-      if (app_.settings.response && verdict.action == Action::pass && !id.empty())
+      if (app_.settings.response && verdict.action == Action::pass && !id.empty()) {
         waf_.table().put(id, std::move(tx));
+        waf_.metrics().publish(waf_.table());
+      }
     } else {
       std::unique_ptr<Transaction> tx = waf_.table().take(id);
+      waf_.metrics().publish(waf_.table());
       if (!tx) {
         waf_.answer_failure(pending_, Failure::no_transaction, app_.settings.name, id);
       } else {

@@ -214,17 +214,20 @@ TEST_F(WafPlugin, AFullQueueAnswersOverloadAtOnce) {
     shed = r.completed_before_return && str(r, "error") == "overload";
   }
   ASSERT_TRUE(shed) << "10000 requests behind a slow one, none shed";
+  std::uint64_t overloads = 0;
   for (const uint64_t id : ids) {
     ASSERT_TRUE(host.wait_finished(id, generous));
     const RequestRecord r = host.request(id);
     EXPECT_EQ(r.outcome(), SPOA_DONE);
     if (str(r, "error") == "overload") {
+      ++overloads;
       EXPECT_TRUE(r.completed_before_return);
       EXPECT_FALSE(var(r, "action"));
     } else {
       EXPECT_TRUE(var(r, "action")) << "request " << id << " has neither action nor error";
     }
   }
+  EXPECT_EQ(host.counter("waf_inspections_shed_total"), overloads);
 }
 
 // The queue timeout's decision itself (queued behind a slow inspection, dequeued past the
@@ -238,6 +241,29 @@ TEST_F(WafPlugin, AnInspectionQueuedPastItsTimeoutAnswersTimeout) {
   EXPECT_EQ(r.outcome(), SPOA_DONE);
   EXPECT_EQ(str(r, "error"), "timeout");
   EXPECT_FALSE(var(r, "action"));  // the SQL injection was not inspected
+  EXPECT_EQ(host.counter("waf_inspections_expired_total"), 1u);
+}
+
+// coraza-spoa's cache grew without bound (its issue #40); this table's evictions are
+// counted where an operator can see them, as a metric.
+TEST_F(WafPlugin, ResponseTableEvictionsAreCountedInMetrics) {
+  start({{"apps.site.crs", "true"},
+         {"apps.site.response", "true"},
+         {"transactions.max_entries", "1"},
+         {"transactions.ttl", "1440m"}});
+  EXPECT_EQ(host.counter("waf_inspections_shed_total").value_or(0), 0u);
+  auto args = request_args("/first");
+  args[0].value = V::string("uid-first");
+  EXPECT_EQ(str(answer("waf-req", args), "action"), "pass");
+  args[0].value = V::string("uid-second");  // pushes the first one out
+  EXPECT_EQ(str(answer("waf-req", args), "action"), "pass");
+  const RequestRecord r =
+      answer("waf-res", {{"id", V::string("uid-first")}, {"status", V::int64(200)}});
+  EXPECT_EQ(str(r, "error"), "no-transaction");
+  EXPECT_EQ(host.counter("waf_response_table_total", {"stored"}), 2u);
+  EXPECT_EQ(host.counter("waf_response_table_total", {"evicted"}), 1u);
+  EXPECT_EQ(host.counter("waf_response_table_total", {"missing"}), 1u);
+  EXPECT_EQ(host.gauge("waf_response_table_entries"), 1.0);
 }
 
 TEST_F(WafPlugin, ShutdownAnswersEveryQueuedInspection) {

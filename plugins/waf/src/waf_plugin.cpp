@@ -16,6 +16,7 @@
 #include <string_view>
 #include <utility>
 
+#include "allocator.hpp"
 #include "answer.hpp"
 #include "engine.hpp"
 #include "header_block.hpp"
@@ -189,6 +190,7 @@ class Waf {
     for (const auto& [name, app] : engine_->applications())
       log_.info("application '" + name + "': " + std::to_string(app.rule_count) + " rules loaded" +
                 (app.settings.detect_only ? " (detect only)" : ""));
+    log_.info(allocator_report());
     // Started last: if anything above throws, there is no thread to stop.
     pool_ = std::make_unique<InspectionPool>(settings_.threads, settings_.queue,
                                              settings_.queue_timeout);

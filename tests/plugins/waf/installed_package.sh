@@ -123,5 +123,7 @@ rc=0
 wait "$daemon" || rc=$?
 ((mapped > 0)) || fail "$preload is not mapped into the daemon (pid $pid)"
 ((rc == 0)) || fail "the daemon exited $rc after SIGTERM"
-echo "ok: $preload mapped, ready, drained, exit 0"
+# The plugin's own report: malloc() resolves to jemalloc's, not only the file mapped.
+grep -q "malloc() from $preload" "$log" || fail "the waf plugin did not report malloc() from $preload"
+echo "ok: $preload mapped and providing malloc(), ready, drained, exit 0"
 echo "ok: installed spoa-host-waf works with Debian's CRS"

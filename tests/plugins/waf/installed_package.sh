@@ -65,7 +65,8 @@ dpkg -S "$dropin" | grep -q '^spoa-host-waf:' || fail "$dropin is not spoa-host-
 dpkg-query -W -f='${Depends}\n' spoa-host-waf | grep -q 'libjemalloc2' ||
   fail "spoa-host-waf does not depend on libjemalloc2"
 merged=$(systemd-analyze cat-config "$unit") || fail "systemd-analyze cat-config $unit"
-grep -qxF "# $dropin" <<<"$merged" || fail "cat-config does not show $dropin: $merged"
+# It names the files by their /usr path where /lib is a link to usr/lib (merged /usr).
+grep -qxE "# (/usr)?$dropin" <<<"$merged" || fail "cat-config does not show $dropin: $merged"
 # The last Environment= naming LD_PRELOAD wins, as systemd merges drop-ins in order.
 environment=$(grep '^Environment=.*LD_PRELOAD=' <<<"$merged" | tail -n 1 | sed 's/^Environment=//')
 [[ $environment == "LD_PRELOAD=$preload" ]] ||

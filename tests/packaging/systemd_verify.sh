@@ -64,4 +64,35 @@ else
   echo "ok: exposure at most $max_exposure (tenths)"
 fi
 
+# spoa-host-waf's drop-in (plugins/waf/systemd/waf-jemalloc.conf) on top: the unit with
+# it must load without a complaint and keep its exposure. systemd-analyze security reads
+# drop-ins beside the unit and prints a warning naming the file for any key it rejects.
+dropin=$source_dir/plugins/waf/systemd/waf-jemalloc.conf
+mkdir -p "$work/units/spoa-host.service.d"
+cp "$dropin" "$work/units/spoa-host.service.d/"
+echo "--- with $(basename "$dropin"): systemd-analyze security --offline=true"
+rc=0
+output=$(systemd-analyze security --offline=true --threshold="$max_exposure" --no-pager \
+  "$work/units/spoa-host.service" 2>&1) || rc=$?
+tail -n 1 <<<"$output"
+if ((rc != 0)) || grep -q 'waf-jemalloc.conf' <<<"$output"; then
+  echo "FAIL: the unit with $(basename "$dropin") (exit $rc):"
+  echo "$output"
+  status=1
+else
+  echo "ok: the unit loads the drop-in cleanly, exposure at most $max_exposure (tenths)"
+fi
+# cat-config only reads units below the standard prefixes: a root of their own.
+mkdir -p "$work/root/usr/lib/systemd"
+cp -r "$work/units" "$work/root/usr/lib/systemd/system"
+merged=$(systemd-analyze cat-config --root="$work/root" systemd/system/spoa-host.service 2>&1) ||
+  true
+if grep -qx 'Environment=LD_PRELOAD=libjemalloc.so.2' <<<"$merged"; then
+  echo "ok: systemd-analyze cat-config shows Environment=LD_PRELOAD=libjemalloc.so.2"
+else
+  echo "FAIL: cat-config of the unit with the drop-in lacks the jemalloc preload:"
+  echo "$merged"
+  status=1
+fi
+
 exit "$status"

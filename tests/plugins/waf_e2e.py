@@ -22,8 +22,8 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from haproxy_e2e import (SKIP, Process, check, free_port, read, run_case, substitute,  # noqa: E402
-                         wait_until, write)
+from haproxy_e2e import (SKIP, Process, agent_metrics, check, free_port, read, run_case,  # noqa: E402
+                         substitute, wait_until, write)
 
 CRS_SETUP = "/etc/modsecurity/crs/crs-setup.conf"
 
@@ -124,7 +124,7 @@ class WafSetup:
 
     # ---- configs: the documentation's, with ports, paths and the log line changed --------
 
-    def agent_config_text(self, threads=2, queue=128):
+    def agent_config_text(self, threads=2, queue=128, metrics=False):
         text = read(os.path.join(self.args.doc_dir, "spoa-host.toml"))
         text = substitute(text, 'listen = ["127.0.0.1:12345"]',
                           f'listen = ["127.0.0.1:{self.agent_port}"]', "spoa-host.toml")
@@ -138,6 +138,8 @@ class WafSetup:
                           "spoa-host.toml")
         text = substitute(text, f"threads = 2\nqueue = 128",
                           f"threads = {threads}\nqueue = {queue}", "spoa-host.toml")
+        if metrics:  # on a port of the kernel's choice, read back by agent_metrics()
+            text += '\n[metrics]\nlisten = "127.0.0.1:0"\n'
         return text
 
     def write_agent_config(self, text):
@@ -145,7 +147,7 @@ class WafSetup:
         write(self.agent_config, text)
         return self.agent_config
 
-    def write_haproxy_config(self, fail_closed=False):
+    def write_haproxy_config(self, fail_closed=False, response_unless=None):
         spoe = read(os.path.join(self.args.doc_dir, "spoe.conf"))
         # The application from a request header (absent: the default app), to test several.
         spoe = substitute(spoe, "args app=str(site) id=unique-id src_ip=",
@@ -177,6 +179,10 @@ class WafSetup:
                          f'"{LEAK_PAGE}" if {{ path /leak }}\n'
                          '    http-request return status 200 content-type text/plain string '
                          '"hello from haproxy"\n', "haproxy.cfg")
+        if response_unless:  # an ACL: requests whose response phase is never sent
+            cfg = substitute(cfg, "    http-response send-spoe-group waf waf-res\n",
+                             f"    http-response send-spoe-group waf waf-res unless "
+                             f"{{ {response_unless} }}\n", "haproxy.cfg")
         if fail_closed:
             cfg = substitute(cfg, "    # http-request deny deny_status 503 unless "
                              "{ var(txn.waf.action) -m found }\n",
@@ -230,9 +236,10 @@ class WafSetup:
         wait_until(answered, 60, interval=0.2)
         check(haproxy.running(), "haproxy exited at start")
 
-    def start(self, agent_text=None, fail_closed=False):
+    def start(self, agent_text=None, fail_closed=False, response_unless=None):
         self.start_agent(self.write_agent_config(agent_text or self.agent_config_text()))
-        self.start_haproxy(self.write_haproxy_config(fail_closed=fail_closed))
+        self.start_haproxy(self.write_haproxy_config(fail_closed=fail_closed,
+                                                     response_unless=response_unless))
 
     def cleanup(self):
         for p in self.processes:
@@ -330,7 +337,7 @@ def slow_form(n):
 def case_overload(setup):
     # One inspection thread and a queue of one, fail-closed: of many slow requests at once,
     # some are shed with error=overload (503) and none waits for HAProxy's timeout.
-    setup.start(setup.agent_config_text(threads=1, queue=1), fail_closed=True)
+    setup.start(setup.agent_config_text(threads=1, queue=1, metrics=True), fail_closed=True)
     # About 80 ms of CPU each (300 arguments through the CRS; 5-15 times more under
     # sanitizers): 24 clients overrun one thread with a queue of one.
     body = slow_form(300)
@@ -354,8 +361,52 @@ def case_overload(setup):
     check(all(l.spoe_error == "-" for l in lines),
           "HAProxy had to time out waiting: " + "\n".join(repr(l) for l in lines
                                                           if l.spoe_error != "-"))
+    # Every overload answer is counted on the host's /metrics (a request shed in both
+    # phases shows once in the log, hence at least).
+    shed_total = agent_metrics(setup.agent).get(SHED_SERIES, 0)
+    overloads = len([l for l in lines if l.error == "overload"])
+    check(shed_total >= overloads > 0,
+          f"{SHED_SERIES} = {shed_total}, {overloads} requests answered overload")
     print(f"ok: {len(passed)} inspected, {len(shed)} shed with error=overload, "
-          f"{len(lines) - len(passed) - len(shed)} other")
+          f"{len(lines) - len(passed) - len(shed)} other; {SHED_SERIES} {shed_total:.0f}")
+
+
+SHED_SERIES = 'spoa_plugin_waf_inspections_shed_total{plugin="waf"}'
+
+
+def table_series(event):
+    return f'spoa_plugin_waf_response_table_total{{plugin="waf",event="{event}"}}'
+
+
+def case_metrics(setup):
+    # A response table of one entry, no expiry in the test's time, and requests marked
+    # "keep-" whose response phase HAProxy never sends: each one stored pushes the one
+    # before out. Read through the real host's /metrics as deltas from after the start.
+    text = setup.agent_config_text(metrics=True)
+    text = substitute(text, "transactions.max_entries = 10000", "transactions.max_entries = 1",
+                      "spoa-host.toml")
+    text = substitute(text, 'transactions.ttl = "30s"', 'transactions.ttl = "1440m"',
+                      "spoa-host.toml")
+    setup.start(text, response_unless="var(txn.case) -m beg keep-")
+    before = agent_metrics(setup.agent)
+
+    def grown(event):
+        now = agent_metrics(setup.agent)
+        return now.get(table_series(event), 0) - before.get(table_series(event), 0)
+
+    for i in range(3):
+        status, _ = setup.request(f"keep-{i}", "GET", "/")
+        check(status == 200, f"keep-{i}: HTTP {status}, {setup.line_for(f'keep-{i}')}")
+    # Stored before the verdict went out: counted by the time the client has its answer.
+    check(grown("stored") == 3 and grown("evicted") == 2,
+          f"after 3 kept requests: stored +{grown('stored')}, evicted +{grown('evicted')}")
+    status, _ = setup.request("joined", "GET", "/")
+    check(status == 200, f"joined: HTTP {status}, {setup.line_for('joined')}")
+    check(grown("evicted") == 3 and grown("joined") == 1,
+          f"after a joined request: evicted +{grown('evicted')}, joined +{grown('joined')}")
+    entries = agent_metrics(setup.agent).get('spoa_plugin_waf_response_table_entries{plugin="waf"}')
+    check(entries == 0, f"response table entries {entries}, expected 0")
+    print(f"ok: evictions counted on /metrics ({table_series('evicted')})")
 
 
 def case_response(setup):
@@ -530,6 +581,7 @@ CASES = {
     "response": case_response,
     "coraza": case_coraza,
     "reload": case_reload,
+    "metrics": case_metrics,
 }
 
 

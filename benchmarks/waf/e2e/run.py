@@ -11,7 +11,11 @@ sends the same NOTIFYs to a spoa-host whose plugins do not claim the message, wh
 the host's own share (decode + empty ACK) next to the engine's.
 
     benchmarks/waf/e2e/run.py --build-dir build/release [--duration 10] [--connections 8]
-                              [--waf-threads 1] [--allocator jemalloc] [--json out.jsonl]
+                              [--waf-threads 1] [--allocator package] [--json out.jsonl]
+
+By default each side runs as Debian installs it: spoa-host with the environment of the
+spoa-host-waf package's systemd drop-in (plugins/waf/systemd/waf-jemalloc.conf: jemalloc
+preloaded), nginx with glibc's malloc as the nginx package runs it.
 
 CPU per request is the figure to compare: on a shared 2-core machine req/s depends on who
 else runs. Every process is started here, bounded in time and stopped by its PID.
@@ -34,9 +38,23 @@ from crsrunner import processes  # noqa: E402  (Child, listening_socket, fill)
 from crsrunner.processes import Child  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+PACKAGE_DROPIN = os.path.join(REPO, "plugins", "waf", "systemd", "waf-jemalloc.conf")
+
+
+def package_preload():
+    """LD_PRELOAD as the spoa-host-waf package's drop-in sets it for the service."""
+    with open(PACKAGE_DROPIN) as f:
+        for line in f:
+            m = re.match(r"Environment=LD_PRELOAD=(\S+)\s*$", line.strip())
+            if m:
+                return m.group(1)
+    raise RuntimeError(f"no Environment=LD_PRELOAD= line in {PACKAGE_DROPIN}")
+
+
 ALLOCATORS = {"glibc": None,
               "jemalloc": "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2",
-              "tcmalloc": "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4"}
+              "tcmalloc": "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4",
+              "package": package_preload()}
 BROWSER_HEADERS = [
     "User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:109.0) Gecko/20100101 Firefox/115.0",
     "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8",
@@ -211,9 +229,11 @@ def main():
     p.add_argument("--waf-threads", type=int, default=1,
                    help="inspection threads of the waf plugin (nginx has 1 worker)")
     p.add_argument("--paranoia", type=int, default=1)
-    p.add_argument("--allocator", choices=sorted(ALLOCATORS), default="glibc",
-                   help="malloc preloaded into spoa-host (nginx keeps glibc's)")
-    p.add_argument("--nginx-allocator", choices=sorted(ALLOCATORS), default="glibc")
+    p.add_argument("--allocator", choices=sorted(ALLOCATORS), default="package",
+                   help="malloc preloaded into spoa-host; 'package': as the spoa-host-waf "
+                        "package's systemd drop-in does (default)")
+    p.add_argument("--nginx-allocator", choices=sorted(ALLOCATORS), default="glibc",
+                   help="malloc preloaded into nginx; glibc (default) as Debian ships it")
     p.add_argument("--workloads", default="get,post,sqli")
     p.add_argument("--paths", default="nginx,spoa,host-only")
     p.add_argument("--repeat", type=int, default=1,
@@ -260,7 +280,8 @@ def main():
             targets["spoa"] = (f"http://127.0.0.1:{port}",
                                {"haproxy": proxy.pid, "spoa-host": agent.pid})
         if "host-only" in paths:
-            agent, agent_port = bench.start_spoa("spoa-host-none", HOST_ONLY_TABLES)
+            agent, agent_port = bench.start_spoa("spoa-host-none", HOST_ONLY_TABLES,
+                                                 ALLOCATORS[args.allocator])
             proxy, port = bench.start_haproxy("haproxy-none", agent_port, app_port)
             targets["host-only"] = (f"http://127.0.0.1:{port}",
                                     {"haproxy": proxy.pid, "spoa-host": agent.pid})
@@ -287,6 +308,9 @@ def main():
         bench.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
+    print(f"spoa-host allocator: {args.allocator} (LD_PRELOAD="
+          f"{ALLOCATORS[args.allocator] or 'none'}); nginx allocator: {args.nginx_allocator} "
+          f"(LD_PRELOAD={ALLOCATORS[args.nginx_allocator] or 'none'})")
     print_table(results)
     if args.json:
         with open(args.json, "a") as f:

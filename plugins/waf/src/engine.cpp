@@ -88,10 +88,13 @@ std::string Engine::directives_for(const AppSettings& app) {
   }
   // Body processors by Content-Type, and refusing a body the processor could not parse
   // (an unparsed JSON body would otherwise not be inspected at all). Ids 99001-99099 are
-  // the plugin's own.
-  d += "SecRule REQUEST_HEADERS:Content-Type \"@rx (?:application(?:/soap\\+|/)|text/)xml\" "
+  // the plugin's own. Anchored at the media type, as in ModSecurity's recommended config:
+  // unanchored, a parameter such as multipart/related's start-info="application/soap+xml"
+  // switched a multipart body to the XML parser, which failed and denied it (CRS test
+  // 920470-13).
+  d += "SecRule REQUEST_HEADERS:Content-Type \"@rx ^(?:application(?:/soap\\+|/)|text/)xml\" "
        "\"id:99010,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=XML\"\n";
-  d += "SecRule REQUEST_HEADERS:Content-Type \"@rx application/json\" "
+  d += "SecRule REQUEST_HEADERS:Content-Type \"@rx ^application/json\" "
        "\"id:99011,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON\"\n";
   d += "SecRule REQBODY_ERROR \"!@eq 0\" \"id:99012,phase:2,t:none,log,deny,status:400,"
        "msg:'Failed to parse request body.',logdata:'%{reqbody_error_msg}',severity:2\"\n";

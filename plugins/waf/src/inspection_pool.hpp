@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -20,16 +21,28 @@ namespace spoa::waf {
 class PoolJob {
  public:
   virtual ~PoolJob() = default;
-  // `waited`: time spent in the queue, so a job can give up on a request whose deadline
-  // has passed instead of spending the engine's time on an answer nobody waits for.
-  virtual void run(std::chrono::steady_clock::duration waited) noexcept = 0;
+  virtual void run() noexcept = 0;
+  // Waited in the queue for the pool's timeout or longer: answer without inspecting, as
+  // nobody may still wait for a verdict that costs the engine's time.
+  virtual void expire() noexcept = 0;
+};
+
+struct PoolStats {
+  std::uint64_t refused = 0;  // the queue was full (or the pool stopping)
+  std::uint64_t expired = 0;  // dequeued after the queue timeout
+  std::size_t queued = 0;
 };
 
 class InspectionPool {
  public:
-  InspectionPool(unsigned threads, std::size_t capacity);
-  // Runs every job still queued (each answers its request), then joins the threads: a
-  // reload or a stop loses no ACK.
+  using Clock = std::chrono::steady_clock;
+  // The clock the queue timeout is measured on; tests pass a fake one.
+  using Now = std::function<Clock::time_point()>;
+
+  InspectionPool(unsigned threads, std::size_t capacity, Clock::duration queue_timeout,
+                 Now now = &Clock::now);
+  // Runs (or expires) every job still queued, each answers its request, then joins the
+  // threads: a reload or a stop loses no ACK.
   ~InspectionPool();
   InspectionPool(const InspectionPool&) = delete;
   InspectionPool& operator=(const InspectionPool&) = delete;
@@ -37,22 +50,23 @@ class InspectionPool {
   // Queues `job`, or hands it back (returns it) when the queue is full.
   std::unique_ptr<PoolJob> submit(std::unique_ptr<PoolJob> job);
 
-  std::size_t queued() const;
-  std::uint64_t refused() const;
+  PoolStats stats() const;
 
  private:
   struct Queued {
     std::unique_ptr<PoolJob> job;
-    std::chrono::steady_clock::time_point since;
+    Clock::time_point since;
   };
   void work();
 
   const std::size_t capacity_;
+  const Clock::duration queue_timeout_;
+  const Now now_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Queued> queue_;
   bool stopping_ = false;
-  std::uint64_t refused_ = 0;
+  PoolStats stats_;
   std::vector<std::thread> threads_;
 };
 

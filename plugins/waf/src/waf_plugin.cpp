@@ -16,6 +16,7 @@
 #include <string_view>
 #include <utility>
 
+#include "allocator.hpp"
 #include "answer.hpp"
 #include "engine.hpp"
 #include "header_block.hpp"
@@ -23,6 +24,7 @@
 #include "inspection_pool.hpp"
 #include "settings.hpp"
 #include "transaction_table.hpp"
+#include "waf_metrics.hpp"
 
 namespace {
 
@@ -149,7 +151,8 @@ class InspectionJob final : public PoolJob {
         decoded_(std::move(decoded)),
         pending_(std::move(pending)),
         response_(response) {}
-  void run(std::chrono::steady_clock::duration waited) noexcept override;
+  void run() noexcept override;
+  void expire() noexcept override;
   spoa::PendingRequest& pending() noexcept { return pending_; }
 
  private:
@@ -166,7 +169,8 @@ class Waf {
       : log_(ctx.logger()),
         settings_(read_settings(ctx.config())),
         engine_(load(settings_, log_)),
-        table_(TableLimits{settings_.table_entries, settings_.table_bytes, settings_.table_ttl}) {
+        table_(TableLimits{settings_.table_entries, settings_.table_bytes, settings_.table_ttl}),
+        metrics_(ctx, log_) {
     bool any = false;
     for (const std::string_view name : ctx.messages()) {
       if (name == settings_.request_message) {
@@ -186,21 +190,24 @@ class Waf {
     for (const auto& [name, app] : engine_->applications())
       log_.info("application '" + name + "': " + std::to_string(app.rule_count) + " rules loaded" +
                 (app.settings.detect_only ? " (detect only)" : ""));
+    log_.info(allocator_report());
     // Started last: if anything above throws, there is no thread to stop.
-    pool_ = std::make_unique<InspectionPool>(settings_.threads, settings_.queue);
+    pool_ = std::make_unique<InspectionPool>(settings_.threads, settings_.queue,
+                                             settings_.queue_timeout);
   }
 
   Waf(const Waf&) = delete;
   Waf& operator=(const Waf&) = delete;
 
   // shutdown(): the pool answers every queued inspection before it joins; then the stored
-  // transactions go, then the rules. What was shed or evicted is said once here (until
-  // ABI 1.1's plugin metrics export it live).
+  // transactions go, then the rules. What was shed or evicted is also said once here, for
+  // hosts without plugin metrics (WafMetrics exports it live on ABI 1.1 hosts).
   ~Waf() {
-    const std::uint64_t shed = pool_->refused();
+    const PoolStats pool = pool_->stats();
     pool_.reset();
     const TableStats t = table_.stats();
-    log_.info("inspections shed (queue full): " + std::to_string(shed) +
+    log_.info("inspections shed (queue full): " + std::to_string(pool.refused) +
+              ", expired in the queue: " + std::to_string(pool.expired) +
               "; response table: stored " + std::to_string(t.stored) + ", joined " +
               std::to_string(t.taken) + ", expired " + std::to_string(t.expired) + ", evicted " +
               std::to_string(t.evicted) + ", refused " + std::to_string(t.refused) +
@@ -210,6 +217,7 @@ class Waf {
   const Settings& settings() const noexcept { return settings_; }
   const Engine& engine() const noexcept { return *engine_; }
   Table& table() noexcept { return table_; }
+  WafMetrics& metrics() noexcept { return metrics_; }
 
   void answer(spoa::VarWriter& writer, const Verdict& verdict, std::string_view id) {
     ReplySink sink(writer);
@@ -276,6 +284,7 @@ class Waf {
     auto job =
         std::make_unique<InspectionJob>(*this, *app, std::move(decoded), reply.defer(), response);
     if (auto refused = pool_->submit(std::move(job))) {
+      metrics_.shed();
       auto* j = static_cast<InspectionJob*>(refused.get());
       answer_failure(j->pending(), Failure::overload, app_name, {});
       j->pending().complete(spoa::Result::done);
@@ -287,22 +296,34 @@ class Waf {
   Settings settings_;
   std::unique_ptr<Engine> engine_;
   Table table_;
+  WafMetrics metrics_;  // after table_, before pool_: the pool's drain still counts
   std::unique_ptr<InspectionPool> pool_;
 };
 
-void InspectionJob::run(std::chrono::steady_clock::duration waited) noexcept {
+void InspectionJob::expire() noexcept {
+  waf_.metrics().expired();
+  try {
+    waf_.answer_failure(pending_, Failure::timeout, app_.settings.name, decoded_.id);
+  } catch (...) {
+    // Nothing to say it with: the ACK goes out without variables.
+  }
+  pending_.complete(spoa::Result::done);
+}
+
+void InspectionJob::run() noexcept {
   const std::string& id = decoded_.id;
   try {
-    if (waited > waf_.settings().queue_timeout) {
-      waf_.answer_failure(pending_, Failure::timeout, app_.settings.name, id);
-    } else if (!response_) {
+    if (!response_) {
       auto tx = std::make_unique<Transaction>(waf_.engine(), app_, id);
       const Verdict verdict = tx->request(decoded_.request);
       waf_.answer(pending_, verdict, id);
-      if (app_.settings.response && verdict.action == Action::pass && !id.empty())
+      if (app_.settings.response && verdict.action == Action::pass && !id.empty()) {
         waf_.table().put(id, std::move(tx));
+        waf_.metrics().publish(waf_.table());
+      }
     } else {
       std::unique_ptr<Transaction> tx = waf_.table().take(id);
+      waf_.metrics().publish(waf_.table());
       if (!tx) {
         waf_.answer_failure(pending_, Failure::no_transaction, app_.settings.name, id);
       } else {

@@ -76,6 +76,28 @@ TEST_F(Inspection, AnUnparsableJsonBodyIsRefused) {
   EXPECT_EQ(v.rule_id, 99012);
 }
 
+// The body processor follows the media type, not a parameter naming another one: a
+// multipart/related (MTOM) request says start-info="application/soap+xml" (CRS test
+// 920470-13) and is no XML document.
+TEST_F(Inspection, AContentTypeParameterDoesNotChooseTheBodyProcessor) {
+  const Verdict mtom =
+      inspect("crs", post("/service",
+                          "multipart/related; type=\"application/xop+xml\"; "
+                          "start=\"<root.message@cxf.apache.org>\"; "
+                          "start-info=\"application/soap+xml\"; boundary=\"b1\"",
+                          "--b1\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b1--\r\n"));
+  EXPECT_FALSE(has_rule(mtom.rule_ids, "99012")) << mtom.rule_ids;
+  const Verdict text =
+      inspect("crs", post("/notes", "text/plain; profile=\"application/json\"", "{\"a\": "));
+  EXPECT_FALSE(has_rule(text.rule_ids, "99012")) << text.rule_ids;
+  // Still chosen by the media type itself, parameters and case aside.
+  const Verdict soap =
+      inspect("crs", post("/service", "Application/SOAP+XML; charset=utf-8", "<a><b></a>"));
+  EXPECT_EQ(soap.rule_id, 99012) << soap.rule_ids;
+  const Verdict json = inspect("crs", post("/api", "application/json; charset=utf-8", "{\"a\": "));
+  EXPECT_EQ(json.rule_id, 99012) << json.rule_ids;
+}
+
 TEST_F(Inspection, ATruncatedBodyIsInspectedAndReportedByDefault) {
   HttpRequest r = post("/comment", "application/x-www-form-urlencoded",
                        "text=%3Cscript%3Ealert(1)%3C%2Fscript%3E");

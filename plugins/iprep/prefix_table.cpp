@@ -141,22 +141,30 @@ void PrefixTable::Family<Key>::build(const std::vector<Network>& sorted) {
 
 template <class Key>
 std::uint32_t PrefixTable::Family<Key>::find_label(Key key) const noexcept {
-  const Stored* first = segments.data();
-  const Stored* last = first + segments.size();
+  const Stored* base = segments.data();
+  std::size_t n = segments.size();
   if (!index.empty()) {
     constexpr unsigned bits = key_bits<Key>();
     const Key top = common_bits == 0 ? Key{0} : static_cast<Key>(key >> (bits - common_bits));
     if (top == common) {
       const unsigned shift = bits - common_bits - bucket_bits;
       const auto bucket = static_cast<std::size_t>((key >> shift) & ((Key{1} << bucket_bits) - 1));
-      last = first + index[bucket + 1] + 1;
-      first = first + index[bucket];
+      base += index[bucket];
+      n = index[bucket + 1] - index[bucket] + 1;
+      // A bucket spans two or three cache lines: ask for them all now, so that they arrive
+      // together instead of one after another as the search below moves through them.
+      __builtin_prefetch(base + n / 2);
+      __builtin_prefetch(base + n - 1);
     }
   }
-  // The last segment starting at or below key; the first one starts at 0.
-  const Stored* it =
-      std::upper_bound(first, last, key, [](Key k, const Stored& s) { return k < start_of(s); });
-  return (it - 1)->label;
+  // The last segment starting at or below key (base's does). No branch depends on the
+  // data: a mispredicted one would stall until its segment arrived from memory.
+  while (n > 1) {
+    const std::size_t half = n / 2;
+    base = start_of(base[half]) <= key ? base + half : base;
+    n -= half;
+  }
+  return base->label;
 }
 
 template <class Key>

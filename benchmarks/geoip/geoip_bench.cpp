@@ -23,7 +23,7 @@ std::vector<IpAddress> addresses(IpAddress::Family family) {
   std::vector<IpAddress> out;
   for (std::string line; std::getline(in, line);) {
     const auto a = IpAddress::parse(line);
-    if (a && a->family == family) out.push_back(*a);
+    if (a && a->family() == family) out.push_back(*a);
   }
   if (out.empty()) throw std::runtime_error("no addresses in " GEOIP_BENCH_DB ".addresses");
   return out;

@@ -9,9 +9,10 @@
 //   geoip_database_build_timestamp_seconds{database}  gauge  build_epoch of the version in use
 //   geoip_database_records{database}             gauge    distinct data records in use
 //
-// Lookups are counted by relaxed atomics on the I/O threads (geoip_lookup.hpp) and added
-// to the host's counters from the watcher thread once a second, so answering never calls
-// the host for bookkeeping.
+// Lookups are counted by relaxed atomics on the I/O threads (geoip_lookup.hpp), loads by
+// each database's support::SourceHealth (database_files.hpp), and both are added to the
+// host's metrics from the plugin's metrics thread once a second, so neither answering nor
+// loading calls the host for bookkeeping.
 #pragma once
 
 #include <spoa/plugin.hpp>
@@ -22,6 +23,7 @@
 #include <mutex>
 #include <vector>
 
+#include "database_files.hpp"
 #include "geoip_lookup.hpp"
 
 namespace spoa::geoip {
@@ -47,26 +49,30 @@ class GeoipMetrics {
                          "Build time (metadata build_epoch) of the version in use", {"database"})),
         records_(ctx.gauge("geoip_database_records", "Distinct data records in the version in use",
                            {"database"})),
-        sent_(geoip.slots().size()) {}
+        sent_(geoip.slots().size()),
+        loads_sent_(geoip.slots().size()) {}
 
-  // After a load attempt (init on the main thread, then the watcher thread).
-  void loaded(const DatabaseSlot& slot, bool ok) {
+  // Adds what was counted since the last call and sets the gauges (after the first loads,
+  // then from the metrics thread, and in the destructor).
+  void flush(const Geoip& geoip, const std::vector<DatabaseFile>& files, std::uint64_t no_address) {
     std::lock_guard lock(mutex_);
-    const std::string_view name = slot.config().name;
-    loads_.add(1, {name, ok ? "ok" : "failed"});
-    last_ok_.set(ok ? 1.0 : 0.0, {name});
-    if (const auto current = slot.current(); current && ok) {
-      const double when =
-          std::chrono::duration<double>(current->loaded_at().time_since_epoch()).count();
-      last_success_.set(when, {name});
-      build_.set(static_cast<double>(current->database().mmdb().metadata.build_epoch), {name});
-      records_.set(static_cast<double>(current->report().records), {name});
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      const std::string_view name = files[i].slot->config().name;
+      const support::SourceHealth::View health = files[i].health->view();
+      const std::array<std::uint64_t, 2> loads = {health.loads_ok, health.loads_failed};
+      static constexpr std::string_view load_results[] = {"ok", "failed"};
+      for (std::size_t r = 0; r < 2; ++r) {
+        if (loads[r] != loads_sent_[i][r] || !started_)
+          loads_.add(loads[r] - loads_sent_[i][r], {name, load_results[r]});
+      }
+      loads_sent_[i] = loads;
+      last_ok_.set(health.last_ok ? 1.0 : 0.0, {name});
+      if (health.last_success > 0) last_success_.set(health.last_success, {name});
+      if (const auto current = files[i].slot->current()) {
+        build_.set(static_cast<double>(current->database().mmdb().metadata.build_epoch), {name});
+        records_.set(static_cast<double>(current->report().records), {name});
+      }
     }
-  }
-
-  // Adds what was counted since the last call (the watcher thread, and the destructor).
-  void flush(const Geoip& geoip, std::uint64_t no_address) {
-    std::lock_guard lock(mutex_);
     for (std::size_t i = 0; i < geoip.slots().size(); ++i) {
       const DatabaseSlot& slot = *geoip.slots()[i];
       const LookupCounters& c = slot.counters();
@@ -90,6 +96,7 @@ class GeoipMetrics {
   spoa::Metric lookups_, no_address_, loads_, last_success_, last_ok_, build_, records_;
   std::mutex mutex_;
   std::vector<std::array<std::uint64_t, 3>> sent_;
+  std::vector<std::array<std::uint64_t, 2>> loads_sent_;
   std::uint64_t no_address_sent_ = 0;
   bool started_ = false;
 };

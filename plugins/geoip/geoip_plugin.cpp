@@ -9,17 +9,18 @@
 #include <string>
 #include <string_view>
 
-#include "database_watcher.hpp"
+#include "database_files.hpp"
 #include "geoip_config.hpp"
 #include "geoip_lookup.hpp"
 #include "geoip_metrics.hpp"
 #include "spoa/support/client_address_settings.hpp"
+#include "spoa/support/periodic_thread.hpp"
 #include "spoa/support/sdk_glue.hpp"
+#include "spoa/support/watched_file.hpp"
 
 namespace {
 
 using spoa::geoip::GeoValue;
-using spoa::geoip::IpAddress;
 
 spoa::Status set_value(spoa::Reply& reply, spoa::Scope scope, std::string_view name,
                        const GeoValue& v) {
@@ -86,30 +87,20 @@ class GeoipPlugin {
 
     geoip_ = std::make_unique<spoa::geoip::Geoip>(config);
     geoip_->on_lookup_error = [log = log_](const std::string& text) { log.error(text); };
-    // Signatures first: a file replaced while it loads is then noticed by the first poll.
-    watcher_ = std::make_unique<spoa::geoip::DatabaseWatcher>(
-        *geoip_, [log = log_](spoa::geoip::DatabaseWatcher::Level level, const std::string& text) {
-          if (level == spoa::geoip::DatabaseWatcher::Level::info) {
-            log.info(text);
-          } else {
-            log.error(text);
-          }
-        });
+    // The file's signature is taken before it is read: one replaced while it loads is
+    // noticed by the first poll.
+    files_ = spoa::geoip::database_files(*geoip_, spoa::support::log_sink(log_));
+    for (const auto& f : files_) {
+      try {
+        f.file->load_now();
+      } catch (const std::exception& e) {
+        throw spoa::Error(e.what());  // "database NAME: FILE: reason"
+      }
+    }
 #if SPOA_ABI_MINOR >= 1
     metrics_ = std::make_unique<spoa::geoip::GeoipMetrics>(ctx, *geoip_);
+    metrics_->flush(*geoip_, files_, 0);
 #endif
-    for (auto& slot : geoip_->slots()) {
-      try {
-        const auto loaded = slot->load();
-        log_.info("database " + slot->config().name + ": loaded " + slot->config().file + ": " +
-                  loaded->summary());
-      } catch (const std::exception& e) {
-        throw spoa::Error("database " + slot->config().name + ": " + e.what());
-      }
-#if SPOA_ABI_MINOR >= 1
-      metrics_->loaded(*slot, true);
-#endif
-    }
 
     if (config.messages.empty()) {
       ctx.on_each_claimed(this, &GeoipPlugin::answer);
@@ -118,21 +109,24 @@ class GeoipPlugin {
       ctx.on_each_claimed(only,
                           [this](const spoa::Message& m, spoa::Reply& r) { return answer(m, r); });
     }
+    if (config.reload_interval.count() > 0) {  // 0: never
+      watcher_ = std::make_unique<spoa::support::FileWatcher>(config.reload_interval);
+      for (const auto& f : files_)
+        watcher_->watch(f.file);
+      watcher_->start();
+    }
 #if SPOA_ABI_MINOR >= 1
-    watcher_->on_load(
-        [this](const spoa::geoip::DatabaseSlot& slot, bool ok) { metrics_->loaded(slot, ok); });
-    watcher_->start(config.reload_interval, std::chrono::seconds(1), [this] {
-      metrics_->flush(*geoip_, no_address_.load(std::memory_order_relaxed));
-    });
-#else
-    watcher_->start(config.reload_interval);
+    metrics_thread_ = std::make_unique<spoa::support::PeriodicThread>(
+        std::chrono::seconds(1),
+        [this] { metrics_->flush(*geoip_, files_, no_address_.load(std::memory_order_relaxed)); });
 #endif
   }
 
   ~GeoipPlugin() {
+    metrics_thread_.reset();
     watcher_.reset();
 #if SPOA_ABI_MINOR >= 1
-    metrics_->flush(*geoip_, no_address_.load(std::memory_order_relaxed));
+    metrics_->flush(*geoip_, files_, no_address_.load(std::memory_order_relaxed));
 #endif
   }
 
@@ -144,9 +138,7 @@ class GeoipPlugin {
                  client_.address_arg + "', nothing looked up");
       return spoa::Result::done;
     }
-    const spoa::support::IpAddress& a = client->address;
-    const IpAddress address = a.is_v4() ? IpAddress::v4(a.v4_bytes()) : IpAddress::v6(a.v6_bytes());
-    geoip_->answer(address, [&](std::string_view name, const GeoValue& value) {
+    geoip_->answer(client->address, [&](std::string_view name, const GeoValue& value) {
       const spoa::Status s = set_value(reply, scope_, name, value);
       if (s != spoa::Status::ok)
         log_.warn("variable '" + std::string(name) + "': " + std::string(to_string(s)));
@@ -159,12 +151,14 @@ class GeoipPlugin {
   spoa::Scope scope_ = spoa::Scope::txn;
   spoa::support::ClientAddressSettings client_;
   std::unique_ptr<spoa::geoip::Geoip> geoip_;
+  std::vector<spoa::geoip::DatabaseFile> files_;
   mutable std::atomic<std::uint64_t> no_address_{0};
 #if SPOA_ABI_MINOR >= 1
   std::unique_ptr<spoa::geoip::GeoipMetrics> metrics_;
 #endif
-  // Last: destroyed first, so its thread stops before what it uses goes.
-  std::unique_ptr<spoa::geoip::DatabaseWatcher> watcher_;
+  // Last: destroyed first, so their threads stop before what they use goes.
+  std::unique_ptr<spoa::support::FileWatcher> watcher_;
+  std::unique_ptr<spoa::support::PeriodicThread> metrics_thread_;
 };
 
 }  // namespace

@@ -2,13 +2,15 @@
 // threads and then only read.
 //
 // The networks are flattened into the sorted starts of disjoint address segments, each
-// labelled with the most specific network covering it (or none), so a lookup is "the last
-// segment starting at or below the address": a binary search. A segment's label packs
-// the entry's value with the network's length (the network itself is the address masked
-// to that length) and sits next to the segment's start, so a lookup reads the bucket index
-// (small enough to stay in L2) and about one cache line of segments. The bucket index
-// works on the bits after the prefix all segment starts share (for IPv6 typically
-// 2000::/3) and narrows the search to about eight segments. The arrays live on huge pages
+// labelled with the most specific network covering it, so a lookup is "the last segment
+// starting at or below the address": a binary search. A label packs the entry's value
+// with the network's length, so the network is the segment start cut to that length, and
+// an address past its end is in a gap that no network covers: gaps need no segment of their
+// own, which halves the segments of a list of scattered networks. The label sits next to
+// the segment's start, so a lookup reads the bucket index (small enough to stay in L2) and
+// about one cache line of segments. The bucket index works on the bits after the prefix all
+// segment starts share (for IPv6 typically 2000::/3) and narrows the search to about four
+// segments, searched without a data-dependent branch. The arrays live on huge pages
 // (huge_page_allocator.hpp). Figures: benchmarks/iprep.
 #pragma once
 
@@ -67,10 +69,11 @@ class PrefixTable {
       // segment's label is kLongFlag plus the label of the network around it.
       bool long_marker = false;
     };
-    // A segment: where it starts and its label, value << 8 | (length + 1), 0 when no
-    // network covers it. Start and label share a cache line, so finding the segment
-    // also reads its label. 128-bit starts are two 64-bit halves (a 24-byte segment
-    // instead of the 32 bytes the alignment of a 128-bit integer would make it).
+    // A segment: where it starts and its label, value << 8 | (length + 1) of the network
+    // covering it, 0 only for the segment at 0 when no network covers it. Start and label
+    // share a cache line, so finding the segment also reads its label. 128-bit starts are two
+    // 64-bit halves (a 24-byte segment instead of the 32 bytes the alignment of a 128-bit integer
+    // would make it).
     struct Segment32 {
       std::uint32_t start;
       std::uint32_t label;
@@ -102,8 +105,10 @@ class PrefixTable {
     std::size_t networks = 0;
 
     void build(const std::vector<Network>& sorted_unique);
-    // The label of the segment holding `key`.
-    std::uint32_t find_label(Key key) const noexcept;
+    // The last segment starting at or below `key` (there is one: the first starts at 0).
+    const Stored& find(Key key) const noexcept;
+    // Whether the network of `s`'s label holds `key` (false: `key` is in a gap after it).
+    static bool covers(const Stored& s, Key key) noexcept;
     std::size_t memory_bytes() const noexcept;
   };
 

@@ -247,7 +247,7 @@ def case_reload_under_load(setup):
               f"answers did not change to FR: {seen}")
         # A broken replacement: logged, and FR goes on.
         setup.install_db("truncated", setup.city)
-        check(h.wait_until(lambda: "still answering with the version loaded at"
+        check(h.wait_until(lambda: "keeping the version loaded last"
                            in setup.agent.log(), h.EVENT_TIMEOUT), "the broken file was not reported")
         de_now, fr_now = seen["DE"], seen["FR"]
         check(h.wait_until(lambda: seen["FR"] >= fr_now + 50, h.EVENT_TIMEOUT), f"answers stopped: {seen}")

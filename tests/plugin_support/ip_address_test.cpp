@@ -16,6 +16,18 @@ TEST(IpAddress, ParsesIpv4AndIpv6) {
   EXPECT_EQ(b->to_string(), "2001:db8::1");
 }
 
+// The integer view is big-endian: the first byte is the top byte of the value.
+TEST(IpAddress, Ipv6IntegerViewIsBigEndian) {
+  const uint128 value = (uint128{0x20010db800010002u} << 64) | 0x0003000400050607u;
+  const auto a = IpAddress::v6(value);
+  EXPECT_EQ(a.to_string(), "2001:db8:1:2:3:4:5:607");
+  EXPECT_EQ(a.v6_value(), value);
+  EXPECT_EQ(a.v6_bytes()[0], 0x20);
+  EXPECT_EQ(a.v6_bytes()[15], 0x07);
+  EXPECT_EQ(Prefix::of(a, 80).to_string(), "2001:db8:1:2:3::/80");
+  EXPECT_EQ(Prefix::of(a, 120).to_string(), "2001:db8:1:2:3:4:5:600/120");
+}
+
 TEST(IpAddress, FoldsIpv4MappedIpv6IntoIpv4) {
   auto a = IpAddress::parse("::ffff:192.0.2.1");
   ASSERT_TRUE(a);

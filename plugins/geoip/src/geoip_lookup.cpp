@@ -6,7 +6,7 @@ namespace spoa::geoip {
 
 std::shared_ptr<const LoadedDatabase> DatabaseSlot::load() {
   std::shared_ptr<const LoadedDatabase> next = LoadedDatabase::load(config_);
-  current_.store(next, std::memory_order_release);
+  current_.publish(next);
   return next;
 }
 
@@ -60,7 +60,7 @@ bool variable_value(const LoadedDatabase& db, const LookupResult& result, const 
       break;
     case VariableSource::Kind::network:
       if (found) {
-        text_value(out, address.network(result.prefix_length));
+        text_value(out, support::Prefix::of(address, result.prefix_length).to_string());
         return true;
       }
       break;
@@ -76,9 +76,8 @@ bool variable_value(const LoadedDatabase& db, const LookupResult& result, const 
       if (as_text) {
         text_value(out, address.to_string());
       } else {
-        out.kind =
-            address.family == IpAddress::Family::v4 ? GeoValue::Kind::ipv4 : GeoValue::Kind::ipv6;
-        std::memcpy(out.ip, address.bytes.data(), 16);
+        out.kind = address.is_v4() ? GeoValue::Kind::ipv4 : GeoValue::Kind::ipv6;
+        std::memcpy(out.ip, address.bytes(), 16);
       }
       return true;
     case VariableSource::Kind::build_epoch: {

@@ -12,8 +12,9 @@
 #include <vector>
 
 #include "geoip_config.hpp"
-#include "ip_address.hpp"
 #include "loaded_database.hpp"
+#include "spoa/support/ip_address.hpp"
+#include "spoa/support/snapshot.hpp"
 
 namespace spoa::geoip {
 
@@ -35,16 +36,14 @@ class DatabaseSlot {
   // thread, never on an I/O thread.
   std::shared_ptr<const LoadedDatabase> load();
 
-  std::shared_ptr<const LoadedDatabase> current() const noexcept {
-    return current_.load(std::memory_order_acquire);
-  }
+  std::shared_ptr<const LoadedDatabase> current() const noexcept { return current_.get(); }
   const DatabaseConfig& config() const noexcept { return config_; }
   // Counted by answer() on const slots: the counters are not part of the slot's state.
   LookupCounters& counters() const noexcept { return counters_; }
 
  private:
   DatabaseConfig config_;
-  std::atomic<std::shared_ptr<const LoadedDatabase>> current_;
+  support::Snapshot<LoadedDatabase> current_;
   mutable LookupCounters counters_;
 };
 
@@ -56,7 +55,9 @@ class Geoip {
   void load_all();
 
   // Calls sink(std::string_view name, const GeoValue& value) for every variable that gets
-  // a value. Thread-safe; never blocks (the snapshots are reference counted).
+  // a value. An IPv4-mapped IPv6 address arrives as IPv4 already (IpAddress folds it), so
+  // one client gets one answer however HAProxy presents it. Thread-safe; never blocks (the
+  // snapshots are reference counted).
   template <class Sink>
   void answer(const IpAddress& address, Sink&& sink) const;
 
@@ -77,11 +78,10 @@ bool variable_value(const LoadedDatabase& db, const LookupResult& result, const 
 
 template <class Sink>
 void Geoip::answer(const IpAddress& address, Sink&& sink) const {
-  const IpAddress lookup_address = address.unmapped();
   for (const auto& slot : slots_) {
     const std::shared_ptr<const LoadedDatabase> db = slot->current();
     if (!db) continue;
-    const LookupResult result = db->database().lookup(lookup_address);
+    const LookupResult result = db->database().lookup(address);
     LookupCounters& c = slot->counters();
     switch (result.status) {
       case LookupResult::Status::found:
@@ -93,15 +93,14 @@ void Geoip::answer(const IpAddress& address, Sink&& sink) const {
       case LookupResult::Status::error:
         c.error.fetch_add(1, std::memory_order_relaxed);
         if (on_lookup_error && db->first_lookup_error())
-          on_lookup_error("database " + slot->config().name + ": lookup of " +
-                          lookup_address.to_string() +
+          on_lookup_error("database " + slot->config().name + ": lookup of " + address.to_string() +
                           " failed: " + MMDB_strerror(result.mmdb_error) +
                           " (logged once per loaded version; the variables get their defaults)");
         break;
     }
     for (const CompiledVariable& v : db->variables()) {
       GeoValue value;
-      if (variable_value(*db, result, lookup_address, v, value))
+      if (variable_value(*db, result, address, v, value))
         sink(std::string_view(v.name), static_cast<const GeoValue&>(value));
     }
   }

@@ -116,7 +116,6 @@ std::shared_ptr<const LoadedDatabase> LoadedDatabase::load(const DatabaseConfig&
     if (v.source.kind() == VariableSource::Kind::data_path) ++path_index;
     loaded->variables_.push_back(std::move(c));
   }
-  loaded->loaded_at_ = std::chrono::system_clock::now();
   loaded->summary_ = describe(*loaded->db_, loaded->report_);
   return loaded;
 }

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -40,7 +39,6 @@ class LoadedDatabase {
   const Database& database() const noexcept { return *db_; }
   const CheckReport& report() const noexcept { return report_; }
   const std::vector<CompiledVariable>& variables() const noexcept { return variables_; }
-  std::chrono::system_clock::time_point loaded_at() const noexcept { return loaded_at_; }
   // "SpoaTest-City, IPv6 tree, built ..., N nodes, M records"
   const std::string& summary() const noexcept { return summary_; }
   // True for the first caller only: lookup errors of this version are logged once (and
@@ -53,7 +51,6 @@ class LoadedDatabase {
   std::shared_ptr<const Database> db_;
   CheckReport report_;
   std::vector<CompiledVariable> variables_;
-  std::chrono::system_clock::time_point loaded_at_;
   std::string summary_;
   mutable std::atomic<bool> error_reported_{false};
 };

@@ -102,15 +102,15 @@ Database::~Database() {
 LookupResult Database::lookup(const IpAddress& address) const noexcept {
   LookupResult result;
   sockaddr_storage storage{};
-  if (address.family == IpAddress::Family::v4) {
+  if (address.is_v4()) {
     auto* sin = reinterpret_cast<sockaddr_in*>(&storage);
     sin->sin_family = AF_INET;
-    std::memcpy(&sin->sin_addr, address.bytes.data(), 4);
+    std::memcpy(&sin->sin_addr, address.bytes(), 4);
   } else {
     if (mmdb_.metadata.ip_version == 4) return result;  // not_found: no IPv6 in this tree
     auto* sin6 = reinterpret_cast<sockaddr_in6*>(&storage);
     sin6->sin6_family = AF_INET6;
-    std::memcpy(&sin6->sin6_addr, address.bytes.data(), 16);
+    std::memcpy(&sin6->sin6_addr, address.bytes(), 16);
   }
   int error = MMDB_SUCCESS;
   const MMDB_lookup_result_s r =
@@ -121,8 +121,7 @@ LookupResult Database::lookup(const IpAddress& address) const noexcept {
     return result;
   }
   unsigned prefix = r.netmask;
-  if (address.family == IpAddress::Family::v4 && mmdb_.metadata.ip_version == 6)
-    prefix = prefix >= 96 ? prefix - 96 : 0;
+  if (address.is_v4() && mmdb_.metadata.ip_version == 6) prefix = prefix >= 96 ? prefix - 96 : 0;
   result.prefix_length = prefix;
   if (r.found_entry) {
     result.status = LookupResult::Status::found;

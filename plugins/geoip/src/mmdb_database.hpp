@@ -17,9 +17,13 @@
 
 #include <maxminddb.h>
 
-#include "ip_address.hpp"
+#include "spoa/support/ip_address.hpp"
 
 namespace spoa::geoip {
+
+// The address type of all bundled plugins (plugins/support): IPv4-mapped IPv6 is folded
+// to IPv4 when the address is made.
+using support::IpAddress;
 
 enum class LoadMode { copy, mmap };
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include "geoip_lookup.hpp"
@@ -33,11 +34,10 @@ inline std::string show(const spoa::geoip::GeoValue& v) {
       return "string " + std::string(v.bytes);
     case K::ipv4:
     case K::ipv6: {
-      spoa::geoip::IpAddress a;
-      a.family = v.kind == K::ipv4 ? spoa::geoip::IpAddress::Family::v4
-                                   : spoa::geoip::IpAddress::Family::v6;
-      std::copy(v.ip, v.ip + 16, a.bytes.begin());
-      return (v.kind == K::ipv4 ? "ipv4 " : "ipv6 ") + a.to_string();
+      // inet_ntop, not IpAddress: an IPv4-mapped value from the database must show as such.
+      char text[INET6_ADDRSTRLEN] = {};
+      inet_ntop(v.kind == K::ipv4 ? AF_INET : AF_INET6, v.ip, text, sizeof text);
+      return (v.kind == K::ipv4 ? "ipv4 " : "ipv6 ") + std::string(text);
     }
     case K::binary: {
       std::string hex;

@@ -149,7 +149,7 @@ TEST_F(GeoipPlugin, ReplacedFileIsReloadedByTheWatcherAndLogged) {
   fs::copy_file(fixture("truncated"), dir / "next");
   fs::rename(dir / "next", db);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!host.logged(SPOA_LOG_ERROR, "still answering with the version loaded at") &&
+  while (!host.logged(SPOA_LOG_ERROR, "keeping the version loaded last") &&
          std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_TRUE(host.logged(SPOA_LOG_ERROR, "database city: " + db.string() + ": "));

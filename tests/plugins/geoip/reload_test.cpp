@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "database_watcher.hpp"
+#include "database_files.hpp"
 #include "fixtures.hpp"
 
 namespace {
@@ -83,23 +83,35 @@ TEST_P(GeoipReload, DeletedFileKeepsTheOldVersion) {
   EXPECT_EQ(country("192.0.2.1"), "string DE");
 }
 
-TEST_P(GeoipReload, WatcherReloadsOnlyChangedFilesAndReportsEachAttempt) {
-  std::vector<std::pair<std::string, bool>> events;
+// Through the support library's watched file, as the plugin's watcher thread polls it.
+TEST_P(GeoipReload, WatchedFileReloadsOnlyChangedFilesAndReportsEachAttempt) {
   std::vector<std::string> lines;
-  DatabaseWatcher watcher(
-      *geoip, [&](DatabaseWatcher::Level, const std::string& text) { lines.push_back(text); });
-  watcher.on_load(
-      [&](const DatabaseSlot& s, bool ok) { events.emplace_back(s.config().name, ok); });
-  EXPECT_EQ(watcher.check_now(), 0);  // nothing changed since the load
+  auto files = database_files(
+      *geoip, [&](spoa::support::Severity, const std::string& text) { lines.push_back(text); });
+  ASSERT_EQ(files.size(), 1u);
+  spoa::support::WatchedFile& file = *files[0].file;
+  file.load_now();  // as the plugin's init does
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].rfind("database city: loaded " + db.string() + ": SpoaTest-City", 0), 0u);
+  lines.clear();
+  EXPECT_FALSE(file.refresh());  // nothing changed since the load
   replace_with(fixture("truncated"));
-  EXPECT_EQ(watcher.check_now(), 0);
-  EXPECT_EQ(watcher.check_now(), 0);  // the same broken file is not tried again
+  EXPECT_FALSE(file.refresh());
+  EXPECT_FALSE(file.refresh());  // the same broken file is not tried again
+  EXPECT_EQ(country("192.0.2.1"), "string DE");
   replace_with(fixture("city-v2"));
-  EXPECT_EQ(watcher.check_now(), 1);
-  EXPECT_EQ(events, (std::vector<std::pair<std::string, bool>>{{"city", false}, {"city", true}}));
-  ASSERT_EQ(lines.size(), 2u);
-  EXPECT_NE(lines[0].find("still answering with the version loaded at"), std::string::npos);
-  EXPECT_NE(lines[1].find("database city: reloaded " + db.string()), std::string::npos);
+  EXPECT_TRUE(file.refresh());
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0].rfind("database city: " + db.string() + ": ", 0), 0u) << lines[0];
+  EXPECT_NE(lines[0].find("; keeping the version loaded last"), std::string::npos) << lines[0];
+  EXPECT_EQ(lines[1].rfind("database city: reloaded " + db.string() + ": ", 0), 0u) << lines[1];
+  EXPECT_EQ(lines[2], db.string() + ": reloaded, 5 entries");
+  const auto health = files[0].health->view();
+  EXPECT_EQ(health.name, "city");
+  EXPECT_EQ(health.loads_ok, 2u);
+  EXPECT_EQ(health.loads_failed, 1u);
+  EXPECT_TRUE(health.last_ok);
+  EXPECT_EQ(health.entries, 5u);  // distinct data records
   EXPECT_EQ(country("192.0.2.1"), "string FR");
 }
 

@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Prints, for each build tree given, the tests its last CTest run failed and the end of
+each one's output, read from Testing/Temporary/LastTest.log.
+
+  scripts/ctest-failures.py [--lines N] BUILD_DIR...
+
+test.sh calls it last, so that the end of a long CI log (often all that is kept) says which
+test failed and why, not only that something did. Prints nothing for a tree whose tests all
+passed; always exits 0. CTest keeps an earlier run's LastTestsFailed.log when every test
+of the next run passes: the caller removes it before each run (test.sh does).
+"""
+import argparse
+import os
+import re
+import sys
+
+RULE = "-" * 58
+
+
+def failed_names(build_dir):
+    path = os.path.join(build_dir, "Testing", "Temporary", "LastTestsFailed.log")
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            # Lines read "<number>:<name>".
+            return [line.rstrip("\n").split(":", 1)[1] for line in f if ":" in line]
+    except OSError:
+        return []
+
+
+def outputs(build_dir):
+    """Maps each test's name to its captured output in LastTest.log."""
+    path = os.path.join(build_dir, "Testing", "Temporary", "LastTest.log")
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+    except OSError:
+        return {}
+    found = {}
+    # Each record: '<i>/<n> Test: <name>' ... 'Output:' RULE <output> '<end of output>'.
+    pattern = re.compile(r"^\d+/\d+ Test: (.*?)\n.*?^Output:\n" + re.escape(RULE) +
+                         r"\n(.*?)^<end of output>", re.S | re.M)
+    for match in pattern.finditer(text):
+        found[match.group(1)] = match.group(2)
+    return found
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=40, help="output lines per test")
+    parser.add_argument("build_dirs", nargs="+")
+    args = parser.parse_args()
+    summary = []
+    for build_dir in args.build_dirs:
+        names = failed_names(build_dir)
+        if not names:
+            continue
+        captured = outputs(build_dir)
+        for name in names:
+            print(f"=== failed in {build_dir}: {name} (last {args.lines} lines of its output)")
+            tail = captured.get(name, "(no output recorded)\n").splitlines()[-args.lines:]
+            print("\n".join(tail))
+        summary.append(f"{build_dir}: {', '.join(names)}")
+    if summary:
+        print("=== failed tests: " + "; ".join(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -19,7 +19,9 @@ run_preset() {
   echo "=== $preset: tests ==="
   # CTest leaves the list of an earlier run's failures in place when every test passes.
   rm -f "build/$preset/Testing/Temporary/LastTestsFailed.log"
-  ctest --preset "$preset" -j2 || { status=1; failed+=("$preset tests"); }
+  # Its output is kept too, for the errors that are not a failed test (test discovery).
+  ctest --preset "$preset" -j2 2>&1 | tee "build/$preset/ctest-output.log" ||
+    { status=1; failed+=("$preset tests"); }
 }
 
 # The release stage also builds the Debian packages, installs them and checks the units.

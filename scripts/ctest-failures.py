@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Prints, for each build tree given, the tests its last CTest run failed and the end of
-each one's output, read from Testing/Temporary/LastTest.log.
+each one's output, read from Testing/Temporary/LastTest.log, and any error of the run
+itself found in ctest-output.log (test.sh's copy of CTest's output).
 
   scripts/ctest-failures.py [--lines N] BUILD_DIR...
 
@@ -44,6 +45,29 @@ def outputs(build_dir):
     return found
 
 
+# What CTest prints for an error that fails the run without failing a test, e.g. a test
+# executable that could not list its tests (gtest_discover_tests).
+RUN_ERRORS = re.compile(r"CMake Error|Error running test executable|Unable to find executable|"
+                        r"Could not find executable|No tests were found")
+
+
+def run_errors(build_dir, context=6):
+    """Lines of BUILD_DIR/ctest-output.log (test.sh's copy of CTest's output) that report
+    an error of the run itself, each with the lines after it."""
+    path = os.path.join(build_dir, "ctest-output.log")
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return []
+    shown, last = [], -1
+    for i, line in enumerate(lines):
+        if RUN_ERRORS.search(line) and i > last:
+            last = min(len(lines), i + context)
+            shown.extend(lines[i:last])
+    return shown
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=40, help="output lines per test")
@@ -51,6 +75,11 @@ def main():
     args = parser.parse_args()
     summary = []
     for build_dir in args.build_dirs:
+        errors = run_errors(build_dir)
+        if errors:
+            print(f"=== errors of the CTest run in {build_dir}")
+            print("\n".join(errors[:60]))
+            summary.append(f"{build_dir}: errors of the run itself")
         names = failed_names(build_dir)
         if not names:
             continue

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <ostream>
 
 #include "spop/reader.hpp"
 #include "wire.hpp"
@@ -17,6 +18,12 @@ struct VarintRow {
   uint64_t value;
   const char* bytes;
 };
+
+// Names each case after its value (the default would print the row's raw bytes, pointer
+// included, so test names changed from build to build).
+void PrintTo(const VarintRow& row, std::ostream* os) {
+  *os << row.value;
+}
 
 // The table of spop.md §2.
 constexpr VarintRow spec_table[] = {

@@ -110,6 +110,8 @@ for ((run = 1; run <= runs; run++)); do
     broken=1
     echo "stress-tests: run $run FAILED ($((SECONDS - run_start)) s), log $log:"
     sed -n '/The following tests FAILED/,$p' "$log" | head -30
+    # A run can fail with no failed test: a test binary that could not list its tests.
+    grep -E -A6 'CMake Error|Error running test executable' "$log" | head -30 || true
   fi
   completed=$run
   if ((broken && !keep_going)); then break; fi

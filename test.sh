@@ -8,8 +8,7 @@ source scripts/bootstrap.sh
 spoa_install_packages "${spoa_build_packages[@]}" "${spoa_test_packages[@]}"
 
 werror=(-DSPOA_WERROR=ON)
-status=0
-failed=()  # the stages that failed, named on the last line
+failed=()  # the stages that failed: the exit status, and named on the last line
 run_preset() {
   local preset=$1
   shift
@@ -21,7 +20,7 @@ run_preset() {
   rm -f "build/$preset/Testing/Temporary/LastTestsFailed.log"
   # Its output is kept too, for the errors that are not a failed test (test discovery).
   ctest --preset "$preset" -j2 2>&1 | tee "build/$preset/ctest-output.log" ||
-    { status=1; failed+=("$preset tests"); }
+    failed+=("$preset tests")
 }
 
 # The release stage also builds the Debian packages, installs them and checks the units.
@@ -32,9 +31,13 @@ run_preset tsan
 echo "=== fuzz: codec decoders for ${SPOA_FUZZ_SECONDS:-60}s ==="
 cmake --preset fuzz "${werror[@]}" >/dev/null
 cmake --build --preset fuzz
-scripts/fuzz.sh build/fuzz "${SPOA_FUZZ_SECONDS:-60}" || { status=1; failed+=(fuzz); }
+scripts/fuzz.sh build/fuzz "${SPOA_FUZZ_SECONDS:-60}" || failed+=(fuzz)
 
 # CI keeps only the end of this log: name the failed tests, with their output, last.
 python3 scripts/ctest-failures.py build/release build/asan build/tsan
-if ((status == 0)); then echo "test.sh: all stages passed"; else echo "test.sh: FAILED (${failed[*]})"; fi
-exit "$status"
+if ((${#failed[@]} == 0)); then
+  echo "test.sh: all stages passed"
+else
+  echo "test.sh: FAILED (${failed[*]})"
+  exit 1
+fi

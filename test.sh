@@ -34,7 +34,9 @@ cmake --build --preset fuzz
 scripts/fuzz.sh build/fuzz "${SPOA_FUZZ_SECONDS:-60}" || failed+=(fuzz)
 
 # CI keeps only the end of this log: name the failed tests, with their output, last.
-python3 scripts/ctest-failures.py build/release build/asan build/tsan
+# Only a report: it must not decide the outcome.
+python3 scripts/ctest-failures.py build/release build/asan build/tsan ||
+  echo "test.sh: the failure summary could not be made"
 if ((${#failed[@]} == 0)); then
   echo "test.sh: all stages passed"
 else

@@ -60,9 +60,9 @@ def run_errors(build_dir, context=6):
             lines = f.read().splitlines()
     except OSError:
         return []
-    shown, last = [], -1
+    shown, last = [], 0
     for i, line in enumerate(lines):
-        if RUN_ERRORS.search(line) and i > last:
+        if RUN_ERRORS.search(line) and i >= last:
             last = min(len(lines), i + context)
             shown.extend(lines[i:last])
     return shown

@@ -458,14 +458,33 @@ def agent_hello_lines(setup, healthcheck=False):
     return [line for line in lines if ("(health check)" in line) == healthcheck]
 
 
-def expect_spoe_exchanges_ok(setup, at_least):
-    """HAProxy logs one SPOE line per exchange ("sid=N st=S ..."); st 0 = answered in time."""
-    lines = [line for line in setup.haproxy.log().splitlines() if "SPOE: [spoa-agent]" in line]
-    statuses = [re.search(r" st=(\d+) ", line) for line in lines]
-    check(len(lines) >= at_least, f"HAProxy logged {len(lines)} SPOE exchanges, expected "
-          f">= {at_least}")
-    bad = [line for line, st in zip(lines, statuses) if not st or st.group(1) != "0"]
-    check(not bad, "SPOE exchanges that failed on HAProxy's side:\n" + "\n".join(bad[:10]))
+def spoe_exchanges(log_text, agent):
+    """HAProxy's SPOE log lines for `agent` ("SPOE: [agent] ... sid=N st=S ..."), and
+    those among them that did not end with st=0 (the agent's ACK in time).
+
+    The lines prove failures, they do not count exchanges: HAProxy drops a log line when
+    another of its threads is writing one at the same moment (fd_write_frag_line gives up
+    after a few attempts rather than block), which concurrent requests on a loaded machine
+    make likely. That every request was answered is read from its response instead: it
+    carries variables only the agent's ACK sets."""
+    lines = [line for line in log_text.splitlines() if f"SPOE: [{agent}]" in line]
+    bad = [line for line in lines if not re.search(r" st=0 ", line)]
+    return lines, bad
+
+
+def expect_no_failed_spoe_exchange(log_text, agent):
+    """HAProxy logged SPOE exchanges for `agent` (so the match is right and logging on)
+    and none of them failed on its side."""
+    lines, bad = spoe_exchanges(log_text, agent)
+    check(lines, f"HAProxy logged no SPOE exchange for [{agent}]")
+    check(not bad, f"{len(bad)} SPOE exchanges failed on HAProxy's side:\n" + "\n".join(bad[:10]))
+    return lines
+
+
+def expect_spoe_exchanges_ok(setup):
+    """The callers checked every response for the echoed variables: that is the proof
+    that each request was answered; HAProxy's log must show no failed exchange."""
+    expect_no_failed_spoe_exchange(setup.haproxy.log(), "spoa-agent")
 
 
 def expect_no_agent_errors(agent):
@@ -487,7 +506,7 @@ def case_pipelining(setup):
     check(hellos, "spoa-host logged no HELLO")
     check(all('-> "pipelining"' in line for line in hellos),
           "pipelining was not negotiated:\n" + "\n".join(hellos))
-    expect_spoe_exchanges_ok(setup, 62)
+    expect_spoe_exchanges_ok(setup)
     expect_no_agent_errors(setup.agent)
 
 
@@ -505,7 +524,7 @@ def case_no_pipelining(setup):
     check(hellos, "spoa-host logged no HELLO")
     check(all('-> ""' in line for line in hellos),
           "expected no capability in common without pipelining:\n" + "\n".join(hellos))
-    expect_spoe_exchanges_ok(setup, 30)
+    expect_spoe_exchanges_ok(setup)
     expect_no_agent_errors(setup.agent)
 
 
@@ -530,7 +549,7 @@ def case_health_check(setup):
           "health checks stopped reaching spoa-host")
     row = setup.agent_server_stat()
     check(row.get("status") == "UP", f"agent server not UP any more: {row}")
-    expect_spoe_exchanges_ok(setup, 1)
+    expect_spoe_exchanges_ok(setup)
     expect_no_agent_errors(setup.agent)
 
 
@@ -555,7 +574,7 @@ def case_fragmentation(setup):
     check("argument 'body' does not fit the frame" in setup.agent.log(),
           "the echo plugin never saw the body argument")
     expect_echoed(setup, "/after-upload")
-    expect_spoe_exchanges_ok(setup, 2)
+    expect_spoe_exchanges_ok(setup)
     expect_no_agent_errors(setup.agent)
 
 
@@ -759,7 +778,7 @@ def case_unix_socket(setup):
           f"no passed SPOP check over the unix socket: {setup.agent_server_stat()}")
     check(wait_until(lambda: agent_hello_lines(setup, healthcheck=True), EVENT_TIMEOUT),
           "spoa-host logged no health-check HELLO")
-    expect_spoe_exchanges_ok(setup, 41)
+    expect_spoe_exchanges_ok(setup)
     expect_no_agent_errors(setup.agent)
 
 
@@ -783,13 +802,15 @@ def run_case(name, case, make_setup, workdir_prefix):
     setup = make_setup(workdir)
     ok = False
     ended = None
+    failure = ""
     try:
         case(setup)
         ok = True
     except SystemExit as end:
         ended = end.code
-    except Exception:  # noqa: BLE001 - every failure is reported with the logs
+    except Exception as e:  # noqa: BLE001 - every failure is reported with the logs
         traceback.print_exc()
+        failure = f"{type(e).__name__}: {e}"
     finally:
         setup.cleanup()
         if not ok and ended is None:
@@ -797,6 +818,10 @@ def run_case(name, case, make_setup, workdir_prefix):
         shutil.rmtree(workdir, ignore_errors=True)
     if ended is not None:
         return ended
+    if failure:
+        # Again after the logs: a CI log often keeps only its end, and the logs are long.
+        lines = failure.splitlines()
+        print(f"{name}: failed: " + "\n".join(lines[:12] + (["..."] if len(lines) > 12 else [])))
     print(f"{name}: {'PASS' if ok else 'FAIL'}")
     return 0 if ok else 1
 

@@ -5,7 +5,9 @@ waf.so, libmodsecurity 3 and Debian's CRS 3.3.4.
 HAProxy and spoa-host run the plugin's documentation configs (plugins/waf/doc/:
 spoa-host.toml, spoe.conf, haproxy.cfg) with only ports, paths and the log line changed,
 so the docs are tested as written. HAProxy logs one line per request with the WAF's
-variables; the tests read them there.
+variables; the tests read them there, so HAProxy runs one thread: with several, it drops a
+log line when another thread is writing one at the same moment (fd_write_frag_line gives
+up rather than block), and the cases with concurrent requests would miss some.
 
 One case per run (--case). Exit status: 0 pass, 1 fail, 77 skipped (no HAProxy, no CRS).
 Reuses the process and config helpers of tests/e2e/haproxy_e2e.py (Python 3 stdlib only).
@@ -167,6 +169,8 @@ class WafSetup:
                          "haproxy.cfg")
         cfg = re.sub(r'(?m)^    log-format .*\n', LOG_FORMAT.replace("\\", "\\\\"), cfg,
                      count=1)
+        # One line per request, none dropped (see the top of this file).
+        cfg = substitute(cfg, "\nglobal\n", "\nglobal\n    nbthread 1\n", "haproxy.cfg")
         cfg = substitute(cfg, f"    filter spoe engine waf config {spoe_path}\n",
                          f"    filter spoe engine waf config {spoe_path}\n"
                          "    http-request set-var(txn.case) req.hdr(x-case)\n"

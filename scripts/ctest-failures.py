@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Prints, for each build tree given, the tests its last CTest run failed and the end of
-each one's output, read from Testing/Temporary/LastTest.log, and any error of the run
-itself found in ctest-output.log (test.sh's copy of CTest's output).
+each one's output with, after it, the lines anywhere in that output that report a failure
+(read from Testing/Temporary/LastTest.log), and any error of the run itself found in
+ctest-output.log (test.sh's copy of CTest's output).
 
-  scripts/ctest-failures.py [--lines N] BUILD_DIR...
+  scripts/ctest-failures.py [--lines N] [--reasons N] BUILD_DIR...
 
 test.sh calls it last, so that the end of a long CI log (often all that is kept) says which
 test failed and why, not only that something did. Prints nothing for a tree whose tests all
@@ -68,9 +69,29 @@ def run_errors(build_dir, context=6):
     return shown
 
 
+# Lines that say why a test failed, wherever they are in its output: gtest's failures,
+# sanitizer reports, Python's exceptions and the e2e harness's own summary line.
+WHY = re.compile(r"Failure$|\[  FAILED  \]|ThreadSanitizer|AddressSanitizer|LeakSanitizer|"
+                 r"runtime error:|^SUMMARY:|^Traceback|^[\w.]+(Error|Failure|Exception): |: failed: ")
+
+
+def reasons(output, limit):
+    """The lines of `output` that WHY matches, each with the line after it (gtest and the
+    sanitizers put the detail there), at most `limit` lines."""
+    lines = output.splitlines()
+    shown, last = [], 0
+    for i, line in enumerate(lines):
+        if WHY.search(line) and i >= last:
+            last = min(len(lines), i + 2)
+            shown.extend(lines[i:last])
+    return shown[:limit]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lines", type=int, default=40, help="output lines per test")
+    parser.add_argument("--lines", type=int, default=25, help="output lines per test")
+    parser.add_argument("--reasons", type=int, default=20,
+                        help="lines that report a failure, per test")
     parser.add_argument("build_dirs", nargs="+")
     args = parser.parse_args()
     summary = []
@@ -85,9 +106,14 @@ def main():
             continue
         captured = outputs(build_dir)
         for name in names:
+            output = captured.get(name, "(no output recorded)\n")
             print(f"=== failed in {build_dir}: {name} (last {args.lines} lines of its output)")
-            tail = captured.get(name, "(no output recorded)\n").splitlines()[-args.lines:]
-            print("\n".join(tail))
+            print("\n".join(output.splitlines()[-args.lines:]))
+            # Last, so that a log cut to its end still has them.
+            why = reasons(output, args.reasons)
+            if why:
+                print(f"=== why {name} failed (lines that report a failure)")
+                print("\n".join(why))
         summary.append(f"{build_dir}: {', '.join(names)}")
     if summary:
         print("=== failed tests: " + "; ".join(summary))

@@ -52,7 +52,18 @@ RUN_ERRORS = re.compile(r"CMake Error|Error running test executable|Unable to fi
                         r"Could not find executable|No tests were found")
 
 
-def run_errors(build_dir, context=6):
+def matches(lines, pattern, context):
+    """Each line that `pattern` matches with the `context` - 1 lines after it; a match that
+    falls inside an earlier one's context is shown once, as part of it."""
+    shown, last = [], 0
+    for i, line in enumerate(lines):
+        if pattern.search(line) and i >= last:
+            last = min(len(lines), i + context)
+            shown.extend(lines[i:last])
+    return shown
+
+
+def run_errors(build_dir):
     """Lines of BUILD_DIR/ctest-output.log (test.sh's copy of CTest's output) that report
     an error of the run itself, each with the lines after it."""
     path = os.path.join(build_dir, "ctest-output.log")
@@ -61,30 +72,14 @@ def run_errors(build_dir, context=6):
             lines = f.read().splitlines()
     except OSError:
         return []
-    shown, last = [], 0
-    for i, line in enumerate(lines):
-        if RUN_ERRORS.search(line) and i >= last:
-            last = min(len(lines), i + context)
-            shown.extend(lines[i:last])
-    return shown
+    return matches(lines, RUN_ERRORS, 6)
 
 
 # Lines that say why a test failed, wherever they are in its output: gtest's failures,
-# sanitizer reports, Python's exceptions and the e2e harness's own summary line.
+# sanitizer reports, Python's exceptions and the e2e harness's own summary line. The line
+# after each is shown too: gtest and the sanitizers put the detail there.
 WHY = re.compile(r"Failure$|\[  FAILED  \]|ThreadSanitizer|AddressSanitizer|LeakSanitizer|"
                  r"runtime error:|^SUMMARY:|^Traceback|^[\w.]+(Error|Failure|Exception): |: failed: ")
-
-
-def reasons(output, limit):
-    """The lines of `output` that WHY matches, each with the line after it (gtest and the
-    sanitizers put the detail there), at most `limit` lines."""
-    lines = output.splitlines()
-    shown, last = [], 0
-    for i, line in enumerate(lines):
-        if WHY.search(line) and i >= last:
-            last = min(len(lines), i + 2)
-            shown.extend(lines[i:last])
-    return shown[:limit]
 
 
 def main():
@@ -110,7 +105,7 @@ def main():
             print(f"=== failed in {build_dir}: {name} (last {args.lines} lines of its output)")
             print("\n".join(output.splitlines()[-args.lines:]))
             # Last, so that a log cut to its end still has them.
-            why = reasons(output, args.reasons)
+            why = matches(output.splitlines(), WHY, 2)[:args.reasons]
             if why:
                 print(f"=== why {name} failed (lines that report a failure)")
                 print("\n".join(why))
